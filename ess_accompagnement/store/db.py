@@ -1,0 +1,116 @@
+"""Opening the database: SQLite pragmas, real transactions, migrations, derived tables.
+
+Every use case runs inside ``Database.transaction()``: one SQLite transaction, begun IMMEDIATE (so
+two writers queue instead of failing half-way), committed when the block ends, rolled back on any
+exception. Reads use ``Database.read()``, a deferred transaction that is always rolled back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from ess_accompagnement.domain.errors import UserFacingError
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+PRAGMAS = (
+    "foreign_keys=ON",
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    f"busy_timeout={BUSY_TIMEOUT_MS}",
+    "temp_store=MEMORY",
+    "cache_size=-32000",
+)
+
+
+def make_engine(path: Path | str) -> Engine:
+    """An engine on the SQLite file at ``path`` with the app's pragmas and real BEGINs.
+
+    pysqlite's legacy transaction handling skips BEGIN before SELECT and DDL, which breaks
+    savepoints and lets DDL escape a rollback; SQLAlchemy's documented recipe is to switch the driver
+    to autocommit and emit BEGIN ourselves (ecosystem.md §2.2.2).
+    """
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """One database file, opened, migrated and ready for use cases."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+        self._writer = sessionmaker(bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One use case: everything in the block commits together, or nothing does."""
+        session = self._writer()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only view of the database, consistent for the whole block."""
+        session = self._reader()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(path: Path | str, *, create: bool = True) -> Database:
+    """Open the database at ``path``, creating it if asked, and bring its schema up to date."""
+    from ess_accompagnement.store import derived, migrate
+
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise UserFacingError(
+                f"Aucune base de données à l'emplacement {path}. Créez-la avec « ess-acc init ».", field="db"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(path)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as connection:
+            derived.ensure(connection)
+    except sqlite3.DatabaseError as exc:  # pragma: no cover - depends on a damaged file
+        engine.dispose()
+        raise UserFacingError(f"Le fichier {path} n'est pas une base ESS Accompagnement lisible.", field="db") from exc
+    logger.debug("database opened")
+    return Database(path, engine)
