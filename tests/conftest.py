@@ -1,0 +1,32 @@
+"""Test harness: offscreen Qt, and a fresh SQLite file per test copied from a migrated template."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from ess_accompagnement.store.db import Database, open_database  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database, migrated once per test session."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    open_database(path).close()
+    return path
+
+
+@pytest.fixture
+def db(template_db: Path, tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated, empty database file for one test."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(template_db, path)
+    database = open_database(path)
+    yield database
+    database.close()
