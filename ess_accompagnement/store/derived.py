@@ -17,13 +17,36 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Column, ColumnElement, Connection, Date, Integer, MetaData, String, Table, Uuid, literal_column, text
 
 logger = logging.getLogger(__name__)
 
 DERIVED_VERSION = "3"
 _VERSION_KEY = "derived_version"
 DERIVED_TABLES = ("search_key", "search_fts", "project_state")
+
+
+# Table objects for queries (kept out of the entities' metadata, so Alembic never manages them).
+derived_metadata = MetaData()
+search_key = Table(
+    "search_key", derived_metadata,
+    Column("rowid", Integer, primary_key=True), Column("kind", String), Column("ref_id", Uuid),
+)
+search_fts = Table(
+    "search_fts", derived_metadata,
+    Column("rowid", Integer, primary_key=True), Column("title", String), Column("people", String),
+    Column("place", String), Column("org", String), Column("rank", String),
+)
+project_state = Table(
+    "project_state", derived_metadata,
+    Column("project_id", Uuid, primary_key=True), Column("phase", String(32)), Column("phase_since", Date),
+    Column("last_activity", Date),
+)
+
+
+def fts_match(query: str) -> ColumnElement[bool]:
+    """``search_fts MATCH :query`` over every column (a column's own MATCH would search only it)."""
+    return literal_column("search_fts").op("MATCH")(query).self_group()  # type: ignore[no-any-return]
 
 
 def is_derived_table(name: str) -> bool:

@@ -1,0 +1,195 @@
+"""Use cases on projects and their holders: create, edit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from ess_accompagnement.domain import validation
+from ess_accompagnement.domain.actors import Actor
+from ess_accompagnement.domain.changes import Changes, Created
+from ess_accompagnement.domain.codes import LegalForm, MemberRole, Phase, Prescripteur, ProjectStatus, Sector
+from ess_accompagnement.domain.entities import Advisor, Commune, Person, PhaseChange, Project, ProjectMember, Structure
+from ess_accompagnement.domain.errors import NotFoundError, RuleError, ValidationError
+from ess_accompagnement.domain.ids import member_id
+from ess_accompagnement.domain.text import sort_key
+
+
+@dataclass(frozen=True)
+class HolderDraft:
+    first_name: str
+    last_name: str
+    role: MemberRole = MemberRole.PORTEUR
+
+    @classmethod
+    def parse(cls, full_name: str, role: MemberRole = MemberRole.PORTEUR) -> HolderDraft:
+        """« Prénom Nom » → first name = first word, last name = the rest (« Jean de La Fontaine »)."""
+        words = full_name.split()
+        if len(words) < 2:
+            raise ValidationError(
+                "Porteur : indiquez le prénom puis le nom (ex. « Camille Martin »).", field="holder"
+            )
+        return cls(first_name=words[0], last_name=" ".join(words[1:]), role=role)
+
+
+@dataclass(frozen=True)
+class ProjectDraft:
+    title: str
+    lead_structure_id: uuid.UUID
+    commune_code: str | None = None
+    holders: tuple[HolderDraft, ...] = ()
+    lead_advisor_id: uuid.UUID | None = None
+    phase: Phase = Phase.EMERGENCE
+    phase_date: dt.date | None = None
+    summary: str | None = None
+    legal_form: LegalForm = LegalForm.NON_DEFINIE
+    envisaged_legal_form: LegalForm | None = None
+    sector: Sector | None = None
+    siret: str | None = None
+    rna: str | None = None
+    prescripteur: Prescripteur | None = None
+    innovation_sociale: bool = False
+    esus: bool = False
+    confidential: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectEdit:
+    """Fields to change; ``None`` leaves a field as it is, ``""`` clears an optional text."""
+
+    title: str | None = None
+    summary: str | None = None
+    status: ProjectStatus | None = None
+    legal_form: LegalForm | None = None
+    envisaged_legal_form: LegalForm | None = None
+    sector: Sector | None = None
+    siret: str | None = None
+    rna: str | None = None
+    commune_code: str | None = None
+    jobs_created: Decimal | None = None
+    jobs_maintained: Decimal | None = None
+    flags: dict[str, bool] = field(default_factory=dict)
+
+
+def create_project(session: Session, actor: Actor, draft: ProjectDraft, *, today: dt.date) -> Created:
+    """Create a project, its holders and its first phase, in one go."""
+    actor.require_writer()
+    title = validation.required_text(draft.title, "title", "Titre du projet")
+    _check_lead(session, actor, draft.lead_structure_id, draft.lead_advisor_id)
+    _check_commune(session, draft.commune_code)
+    if not draft.holders:
+        raise ValidationError("Porteur : un projet a au moins un porteur.", field="holder")
+    phase_date = draft.phase_date or today
+    if phase_date > today:
+        raise RuleError("Date d'entrée dans la phase : elle ne peut pas être dans le futur.", field="phase_date")
+    owner = draft.lead_structure_id
+    project = Project(
+        title=title,
+        sort_key=sort_key(title),
+        summary=validation.optional_text(draft.summary, "summary", "Résumé"),
+        legal_form=draft.legal_form,
+        envisaged_legal_form=draft.envisaged_legal_form,
+        sector=draft.sector,
+        commune_code=draft.commune_code,
+        lead_structure_id=draft.lead_structure_id,
+        lead_advisor_id=draft.lead_advisor_id or actor.advisor_id,
+        prescripteur=draft.prescripteur,
+        siret=validation.siret(draft.siret) if draft.siret else None,
+        rna=validation.rna(draft.rna) if draft.rna else None,
+        innovation_sociale=draft.innovation_sociale,
+        esus=draft.esus,
+        confidential=draft.confidential,
+        owner_structure_id=owner,
+    )
+    session.add(project)
+    session.flush()
+    for index, holder in enumerate(draft.holders):
+        person = _new_person(holder, draft.commune_code, owner)
+        session.add(person)
+        session.flush()
+        role = holder.role if index == 0 or holder.role is not MemberRole.PORTEUR else MemberRole.CO_PORTEUR
+        session.add(ProjectMember(id=member_id(project.id, person.id), project_id=project.id, person_id=person.id,
+                                  role=role, owner_structure_id=owner))
+    session.add(PhaseChange(project_id=project.id, phase=draft.phase, effective_date=phase_date,
+                            advisor_id=actor.advisor_id, owner_structure_id=owner))
+    session.flush()
+    return Created(project.id, Changes(projects=True, persons=True, phases=True))
+
+
+def _new_person(holder: HolderDraft, commune_code: str | None, owner: uuid.UUID) -> Person:
+    first = validation.required_text(holder.first_name, "holder", "Prénom du porteur", max_length=100)
+    last = validation.required_text(holder.last_name, "holder", "Nom du porteur", max_length=100)
+    return Person(first_name=first, last_name=last, sort_key=sort_key(f"{last} {first}"),
+                  commune_code=commune_code, owner_structure_id=owner)
+
+
+def _check_lead(session: Session, actor: Actor, structure_id: uuid.UUID, advisor_id: uuid.UUID | None) -> None:
+    structure = session.get(Structure, structure_id)
+    if structure is None or structure.deleted_at is not None:
+        raise NotFoundError("Structure introuvable.", field="structure")
+    if structure_id != actor.structure_id:
+        raise RuleError(
+            f"Vous ne pouvez créer un projet que pour votre structure. Pour le confier à « {structure.name} », "
+            "créez-le puis orientez-le vers elle.",
+            field="structure",
+        )
+    if advisor_id is not None:
+        advisor = session.get(Advisor, advisor_id)
+        if advisor is None or advisor.deleted_at is not None or advisor.structure_id != structure_id:
+            raise RuleError("Le conseiller référent doit appartenir à la structure qui mène le projet.",
+                            field="advisor")
+
+
+def _check_commune(session: Session, code: str | None) -> None:
+    if code is not None and session.get(Commune, code) is None:
+        raise NotFoundError(f"Commune inconnue (code INSEE {code}).", field="commune")
+
+
+def get_led_project(session: Session, actor: Actor, project_id: uuid.UUID) -> Project:
+    """The project, if it exists and the actor's structure leads it."""
+    project = session.get(Project, project_id)
+    if project is None or project.deleted_at is not None:
+        raise NotFoundError("Projet introuvable.", field="projet")
+    if project.lead_structure_id != actor.structure_id:
+        raise RuleError("Seule la structure qui mène le projet peut le modifier.", field="projet")
+    return project
+
+
+def edit_project(session: Session, actor: Actor, project_id: uuid.UUID, edit: ProjectEdit) -> Changes:
+    """Change some fields of a project; fields left to None stay as they are."""
+    actor.require_writer()
+    project = get_led_project(session, actor, project_id)
+    values = _edited_values(edit)
+    if edit.commune_code:
+        _check_commune(session, edit.commune_code)
+    if not values and not edit.flags:
+        raise ValidationError("Rien à modifier : indiquez au moins un champ.", field="projet")
+    for name, value in {**values, **edit.flags}.items():
+        if getattr(project, name) != value:
+            setattr(project, name, value)
+    if "title" in values:
+        project.sort_key = sort_key(values["title"])
+    session.flush()
+    return Changes(projects=True)
+
+
+def _edited_values(edit: ProjectEdit) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if edit.title is not None:
+        values["title"] = validation.required_text(edit.title, "title", "Titre du projet")
+    if edit.summary is not None:
+        values["summary"] = validation.optional_text(edit.summary, "summary", "Résumé")
+    if edit.siret is not None:
+        values["siret"] = validation.siret(edit.siret) if edit.siret.strip() else None
+    if edit.rna is not None:
+        values["rna"] = validation.rna(edit.rna) if edit.rna.strip() else None
+    for name in ("status", "legal_form", "envisaged_legal_form", "sector", "commune_code",
+                 "jobs_created", "jobs_maintained"):
+        value = getattr(edit, name)
+        if value is not None:
+            values[name] = value
+    return values

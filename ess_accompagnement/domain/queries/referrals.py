@@ -1,0 +1,83 @@
+"""Referral lists: what a structure received (inbox) and sent (outbox), with derived status and age."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ess_accompagnement.domain import settings
+from ess_accompagnement.domain.codes import ReferralOutcome, ReferralStatus, RefusalReason
+from ess_accompagnement.domain.entities import Dispositif, Project, Referral, Structure
+from ess_accompagnement.domain.referrals import derived_status, expires_on
+
+
+class Box(StrEnum):
+    INBOX = "inbox"
+    OUTBOX = "outbox"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    project_title: str
+    from_structure: str
+    to_structure: str
+    dispositif: str | None
+    motive: str
+    status: ReferralStatus
+    proposed_on: dt.date
+    answered_on: dt.date | None
+    expires_on: dt.date | None  # while unanswered
+    age_days: int  # days since proposed
+    refusal_reason: RefusalReason | None
+    outcome: ReferralOutcome | None
+    incoming: bool
+
+
+def referral_rows(
+    session: Session,
+    structure_id: uuid.UUID,
+    *,
+    box: Box = Box.BOTH,
+    today: dt.date,
+    project_id: uuid.UUID | None = None,
+) -> list[ReferralRow]:
+    """The structure's referrals, newest first."""
+    source, target = aliased(Structure), aliased(Structure)
+    query = (
+        select(Referral, Project.title, source.name, target.name, Dispositif.name)
+        .join(Project, Project.id == Referral.project_id)
+        .join(source, source.id == Referral.from_structure_id)
+        .join(target, target.id == Referral.to_structure_id)
+        .outerjoin(Dispositif, Dispositif.id == Referral.to_dispositif_id)
+        .where(Referral.deleted_at.is_(None))
+        .order_by(Referral.proposed_on.desc(), Referral.id.desc())
+    )
+    if box is Box.INBOX:
+        query = query.where(Referral.to_structure_id == structure_id)
+    elif box is Box.OUTBOX:
+        query = query.where(Referral.from_structure_id == structure_id)
+    else:
+        query = query.where(or_(Referral.to_structure_id == structure_id, Referral.from_structure_id == structure_id))
+    if project_id is not None:
+        query = query.where(Referral.project_id == project_id)
+    expiry = settings.referral_expiry_days(session)
+    rows = []
+    for r, title, from_name, to_name, dispositif in session.execute(query):
+        status = derived_status(r.answer, r.cancelled_on, r.proposed_on, today=today, expiry_days=expiry)
+        rows.append(ReferralRow(
+            id=r.id, project_id=r.project_id, project_title=title, from_structure=from_name, to_structure=to_name,
+            dispositif=dispositif, motive=r.motive, status=status, proposed_on=r.proposed_on,
+            answered_on=r.answered_on,
+            expires_on=expires_on(r.proposed_on, expiry) if status is ReferralStatus.PROPOSEE else None,
+            age_days=(today - r.proposed_on).days, refusal_reason=r.refusal_reason, outcome=r.outcome,
+            incoming=r.to_structure_id == structure_id,
+        ))
+    return rows
