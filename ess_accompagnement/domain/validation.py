@@ -85,7 +85,9 @@ def rna(value: str, field: str = "rna") -> str:
 
 def phone(value: str, field: str = "telephone") -> str:
     """A French phone number (overseas included), returned in E.164 (+33…, +262…)."""
-    candidates = ("FR", *_OVERSEAS_REGIONS)
+    # Overseas first: « 0596 12 34 56 » dialled in France reaches Martinique (+596), although phonenumbers
+    # also accepts it as a metropolitan +33 5 number; metropolitan numbers are never valid overseas.
+    candidates = (*_OVERSEAS_REGIONS, "FR")
     for region in candidates:
         try:
             number = phonenumbers.parse(value, region)
