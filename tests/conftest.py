@@ -13,6 +13,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from ess_accompagnement.store.db import Database, open_database  # noqa: E402
 
+pytest_plugins = ["tests.worlds"]
+
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -12,7 +12,7 @@ from ess_accompagnement.domain.entities import PhaseChange
 from ess_accompagnement.domain.errors import RuleError
 from ess_accompagnement.domain.phases import PhaseStep, change_phase, reason_needed
 from ess_accompagnement.domain.queries.project_detail import project_detail
-from tests.domain.conftest import TODAY, World
+from tests.worlds import TODAY, World
 
 EM, CR, CO, CE = Phase.EMERGENCE, Phase.CREATION, Phase.CONSOLIDATION, Phase.CHANGEMENT_ECHELLE
 RT, DI = Phase.REPRISE_TRANSMISSION, Phase.DIFFICULTE

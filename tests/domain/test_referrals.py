@@ -11,7 +11,7 @@ from ess_accompagnement.domain.codes import ReferralOutcome, ReferralStatus, Ref
 from ess_accompagnement.domain.entities import Referral
 from ess_accompagnement.domain.errors import RuleError, UserFacingError, ValidationError
 from ess_accompagnement.domain.queries.referrals import Box, referral_rows
-from tests.domain.conftest import TODAY, World
+from tests.worlds import TODAY, World
 
 S = ReferralStatus
 

@@ -1,4 +1,4 @@
-"""A small world for domain tests: three structures, a dispositif, two communes, four advisors."""
+"""A small world for tests: three structures, a dispositif, two communes, four advisors (fixture `world`)."""
 
 from __future__ import annotations
 
