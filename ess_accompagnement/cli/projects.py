@@ -72,6 +72,7 @@ def _register_add(project: Sub) -> None:
     p.add_argument("--structure", metavar="STRUCTURE", help="structure qui mène le projet (la vôtre par défaut)")
     p.add_argument("--advisor", metavar="CONSEILLER", help="conseiller référent (vous par défaut)")
     p.add_argument("--phase", default="emergence", help=", ".join(m.value for m in Phase))
+    p.add_argument("--since", metavar="JJ/MM/AAAA", help="date d'entrée dans cette phase (aujourd'hui par défaut)")
     p.add_argument("--legal-form", help="forme juridique actuelle")
     p.add_argument("--envisaged-legal-form", help="forme juridique envisagée")
     p.add_argument("--sector", help="secteur d'activité")
@@ -144,6 +145,7 @@ def cmd_project_add(ctx: Context) -> int:
             holders=tuple(projects.HolderDraft.parse(h) for h in a.holder),
             lead_advisor_id=_advisor(session, a.advisor),
             phase=parse_code(Phase, a.phase, "--phase"),
+            phase_date=french_date(a.since, "--since") if a.since else None,
             summary=a.summary,
             legal_form=parse_code(LegalForm, a.legal_form, "--legal-form") if a.legal_form else LegalForm.NON_DEFINIE,
             envisaged_legal_form=_optional(LegalForm, a.envisaged_legal_form, "--envisaged-legal-form"),

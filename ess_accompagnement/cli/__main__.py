@@ -1,0 +1,5 @@
+import sys
+
+from ess_accompagnement.cli import main
+
+sys.exit(main())
