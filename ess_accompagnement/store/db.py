@@ -86,8 +86,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # ends the transaction without expiring what was read
 
     def close(self) -> None:
         self.engine.dispose()
