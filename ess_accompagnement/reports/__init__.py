@@ -1,0 +1,1 @@
+"""What the app prints and exports: PDF summaries, spreadsheets, calendars, observatory figures. No Qt."""
