@@ -17,7 +17,19 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Column, ColumnElement, Connection, Date, Integer, MetaData, String, Table, Uuid, literal_column, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    literal_column,
+    text,
+)
 
 logger = logging.getLogger(__name__)
 
