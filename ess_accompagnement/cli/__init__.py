@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ess_accompagnement import __version__
-from ess_accompagnement.cli import admin, french_argparse, projects, referrals
+from ess_accompagnement.cli import admin, exchange, figures, french_argparse, projects, referrals, reports
 from ess_accompagnement.cli.context import Context
 from ess_accompagnement.domain.errors import UserFacingError
 
@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin.register(commands)
     projects.register(commands)
     referrals.register(commands)
+    exchange.register(commands)
+    reports.register(commands)
+    figures.register(commands)
     return parser
 
 

@@ -21,9 +21,18 @@ from ess_accompagnement.domain.text import sort_key
 
 @dataclass(frozen=True)
 class HolderDraft:
+    """A holder to add to a project: a new person, or an existing one when ``person_id`` is given.
+
+    With ``person_id`` (an import that found the holder among existing persons), the person is
+    linked as is: the names, e-mail and phone of the draft are not written.
+    """
+
     first_name: str
     last_name: str
     role: MemberRole = MemberRole.PORTEUR
+    email: str | None = None
+    phone: str | None = None
+    person_id: uuid.UUID | None = None
 
     @classmethod
     def parse(cls, full_name: str, role: MemberRole = MemberRole.PORTEUR) -> HolderDraft:
@@ -83,6 +92,9 @@ def create_project(session: Session, actor: Actor, draft: ProjectDraft, *, today
     _check_commune(session, draft.commune_code)
     if not draft.holders:
         raise ValidationError("Porteur : un projet a au moins un porteur.", field="holder")
+    linked = [holder.person_id for holder in draft.holders if holder.person_id is not None]
+    if len(set(linked)) < len(linked):
+        raise ValidationError("Porteur : la même personne figure deux fois parmi les porteurs.", field="holder")
     phase_date = draft.phase_date or today
     if phase_date > today:
         raise RuleError("Date d'entrée dans la phase : elle ne peut pas être dans le futur.", field="phase_date")
@@ -108,11 +120,9 @@ def create_project(session: Session, actor: Actor, draft: ProjectDraft, *, today
     session.add(project)
     session.flush()
     for index, holder in enumerate(draft.holders):
-        person = _new_person(holder, draft.commune_code, owner)
-        session.add(person)
-        session.flush()
+        person_id = _holder_person(session, holder, draft.commune_code, owner)
         role = holder.role if index == 0 or holder.role is not MemberRole.PORTEUR else MemberRole.CO_PORTEUR
-        session.add(ProjectMember(id=member_id(project.id, person.id), project_id=project.id, person_id=person.id,
+        session.add(ProjectMember(id=member_id(project.id, person_id), project_id=project.id, person_id=person_id,
                                   role=role, owner_structure_id=owner))
     session.add(PhaseChange(project_id=project.id, phase=draft.phase, effective_date=phase_date,
                             advisor_id=actor.advisor_id, owner_structure_id=owner))
@@ -120,10 +130,36 @@ def create_project(session: Session, actor: Actor, draft: ProjectDraft, *, today
     return Created(project.id, Changes(projects=True, persons=True, phases=True))
 
 
+def add_person(session: Session, actor: Actor, holder: HolderDraft, *, commune_code: str | None) -> Created:
+    """Create a holder without a project yet (an import creates each new holder once, then links them
+    to their projects with ``HolderDraft.person_id``)."""
+    actor.require_writer()
+    _check_commune(session, commune_code)
+    person = _new_person(holder, commune_code, actor.structure_id)
+    session.add(person)
+    session.flush()
+    return Created(person.id, Changes(persons=True))
+
+
+def _holder_person(session: Session, holder: HolderDraft, commune_code: str | None, owner: uuid.UUID) -> uuid.UUID:
+    """The id of the holder's person: the existing one named by ``person_id``, else a new one."""
+    if holder.person_id is not None:
+        person = session.get(Person, holder.person_id)
+        if person is None or person.deleted_at is not None:
+            raise NotFoundError("Porteur : la personne à relier est introuvable (supprimée ?).", field="holder")
+        return person.id
+    person = _new_person(holder, commune_code, owner)
+    session.add(person)
+    session.flush()
+    return person.id
+
+
 def _new_person(holder: HolderDraft, commune_code: str | None, owner: uuid.UUID) -> Person:
     first = validation.required_text(holder.first_name, "holder", "Prénom du porteur", max_length=100)
     last = validation.required_text(holder.last_name, "holder", "Nom du porteur", max_length=100)
     return Person(first_name=first, last_name=last, sort_key=sort_key(f"{last} {first}"),
+                  email=validation.email(holder.email, "email") if holder.email else None,
+                  phone=validation.phone(holder.phone, "phone") if holder.phone else None,
                   commune_code=commune_code, owner_structure_id=owner)
 
 

@@ -39,7 +39,8 @@ def make_engine(path: Path | str) -> Engine:
     savepoints and lets DDL escape a rollback; SQLAlchemy's documented recipe is to switch the driver
     to autocommit and emit BEGIN ourselves (ecosystem.md §2.2.2).
     """
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    # hide_parameters: SQL errors must never carry holders' data into logs or crash dialogs.
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks at scale (``make bench``): see benchmarks/README.md."""

@@ -1,0 +1,747 @@
+"""Indicators for a period: what advisors report to funders, the region and the observatory.
+
+Every figure is computed in SQL over the period ``[start, end]`` (both days included, French calendar
+days), **as of** ``end``: nothing dated after ``end`` counts, and the phase is read from the phase
+history, not from the current state. Each figure is a frozen ``Figure`` carrying the ids of the
+projects behind it, so any number can be listed and questioned (peers.md §4 item 11).
+
+Definitions
+-----------
+Work and attribution. A structure *worked on* a project in the period when, in the period:
+- one of its advisors held an appointment with it (status « réalisé »; the appointment's
+  ``owner_structure_id``, which the use case sets to the advisor's structure);
+- a phase change of the project was recorded by it (the phase change's ``owner_structure_id``);
+- it moved a referral of the project on as the receiving structure: accepted it (``answered_on``),
+  started it or closed it (a refusal is not accompaniment: refusals are counted with the referrals);
+- it is the funder of a financing line of the project requested in the period, or granted in it.
+Every figure is counted for the structure that did the work (the appointment's or phase change's
+owner, the referral's receiver, the financing's funder), never for the project's lead of today, so
+a transfer does not rewrite last year's figures.
+
+Projects accompanied (``projets_accompagnes``): the distinct projects some structure (the one of the
+``structure`` filter, if given) worked on in the period, broken down by:
+- ``phase``: the phase **as of** ``end`` (latest phase change dated on or before ``end``; « sans
+  phase » when none is);
+- ``statut``, ``forme``, ``secteur``: the project's current values (the model keeps no dated history
+  of them, so a past period shows today's status, legal form and sector);
+- ``departement``, ``epci``: those of the project's commune; ``territoire``: « rurale » when the
+  commune has fewer than 2 000 inhabitants, « urbaine » otherwise. This population threshold stands
+  in for INSEE's grille communale de densité, which the commune table does not carry yet and which
+  should replace it;
+- ``structure``: the structures that worked on it (a project worked on by two structures counts
+  once for each, so this breakdown does not add up to the total).
+Holders (``porteurs``): the distinct persons who are « porteur » or « co-porteur » of the projects
+accompanied, by ``genre`` and by ``age`` band at ``end`` (``end.year - birth_year``: <26, 26–35,
+36–50, 51–60, >60, inconnu). Their figures carry the ids of those holders' projects.
+
+The pipeline line « N projets ont intégré le parcours, M ont démarré une activité », per structure
+and per dispositif: a project *entered* a structure's parcours in the period when its first
+accepted referral to that structure, or its first phase change recorded by it, falls in the period
+(not before); it entered a dispositif when its first accepted referral to the dispositif, or its
+first financing line of the dispositif granted, falls in the period. Among them, *started* are the
+projects whose status is « activité démarrée » (current value, undated) or one of whose referrals
+was closed with the outcome « activité démarrée » on or before ``end``.
+
+Referrals, per structure: sent (proposed in the period, for the sender), received (proposed in the
+period, for the receiver), accepted and refused (answered in the period, for the receiver; refusals
+also by coded reason), expired (became expired in the period: still unanswered and not cancelled on
+the day after ``proposed_on + expiry days``, as ``referrals.derived_status`` has it; for the
+receiver). The answer delay is ``answered_on - proposed_on`` in days, for the referrals answered in
+the period; its median is given overall and per (sender → receiver) pair.
+
+Appointments starting on a day of the period (Paris time): by status; those held (« réalisé ») by
+mode and by permanence; each with its hours. Jobs: the sums of the ETP created and maintained
+recorded on the projects accompanied (current values). Financing, by instrument and by funder:
+lines requested in the period (amount requested) and lines granted in the period (decided in it,
+status « accordé » or « versé », amount granted); a funder outside the catalogue counts as « hors
+catalogue ».
+
+Filters: ``departement`` and ``epci`` keep the projects whose commune is there; ``dispositif`` keeps
+the projects that entered the dispositif on or before ``end``, and only the referrals and financing
+lines of that dispositif; ``structure`` keeps the work done by that structure (and, in the pipeline,
+the dispositifs it operates). Deleted rows, and every row of a deleted project, never count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import statistics
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, overload
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ess_accompagnement.domain import settings
+from ess_accompagnement.domain.codes import (
+    AppointmentMode,
+    AppointmentStatus,
+    Coded,
+    FinancingStatus,
+    Gender,
+    Instrument,
+    LegalForm,
+    MemberRole,
+    Phase,
+    ProjectStatus,
+    ReferralOutcome,
+    ReferralStatus,
+    RefusalReason,
+    Sector,
+)
+from ess_accompagnement.domain.errors import ValidationError
+from ess_accompagnement.domain.text import fold
+from ess_accompagnement.domain.validation import PARIS, format_date
+
+logger = logging.getLogger(__name__)
+
+RURAL_POPULATION = 2000  # stands in for INSEE's grille de densité (see the module docstring)
+HOLDER_ROLES = (MemberRole.PORTEUR, MemberRole.CO_PORTEUR)
+TOTAL = "total"
+UNKNOWN = "inconnu"
+OUTSIDE_CATALOGUE = "hors_catalogue"
+ID_PREFIX = "id:"  # a bucket naming a row without catalogue key: « id:<hex> » (never exported)
+# (code, label, lowest age, highest age), age = end year − birth year
+AGE_BANDS = (
+    ("moins_26", "moins de 26 ans", 0, 25),
+    ("26_35", "26 à 35 ans", 26, 35),
+    ("36_50", "36 à 50 ans", 36, 50),
+    ("51_60", "51 à 60 ans", 51, 60),
+    ("plus_60", "plus de 60 ans", 61, 150),
+)
+
+
+class Dimension(StrEnum):
+    """What a figure is broken down by (codes shared by the command line and the observatory file)."""
+
+    ALL = "ensemble"
+    PHASE = "phase"
+    STATUS = "statut"
+    LEGAL_FORM = "forme"
+    SECTOR = "secteur"
+    DEPARTEMENT = "departement"
+    EPCI = "epci"
+    TERRITORY = "territoire"
+    GENDER = "genre"
+    AGE = "age"
+    STRUCTURE = "structure"
+    DISPOSITIF = "dispositif"
+    REASON = "motif"
+    PAIR = "paire"
+    MODE = "mode"
+    PERMANENCE = "permanence"
+    INSTRUMENT = "instrument"
+    FUNDER = "financeur"
+
+    @property
+    def label(self) -> str:
+        return _DIMENSION_LABELS.get(self.value, self.value)
+
+
+_DIMENSION_LABELS = {"forme": "forme juridique", "departement": "département", "epci": "EPCI", "age": "âge",
+                     "paire": "paire de structures"}
+
+
+PROJECT_DIMENSIONS = (Dimension.PHASE, Dimension.STATUS, Dimension.LEGAL_FORM, Dimension.SECTOR,
+                      Dimension.DEPARTEMENT, Dimension.EPCI, Dimension.TERRITORY)
+HOLDER_DIMENSIONS = (Dimension.GENDER, Dimension.AGE)
+
+
+@dataclass(frozen=True)
+class IndicatorDef:
+    key: str
+    label: str
+    counts: str  # what ``Figure.count`` counts
+    value_unit: str | None = None  # what ``Figure.value`` measures
+
+
+INDICATORS: dict[str, IndicatorDef] = {d.key: d for d in (
+    IndicatorDef("projets_accompagnes", "Projets accompagnés", "projets"),
+    IndicatorDef("porteurs", "Porteurs des projets accompagnés", "porteurs"),
+    IndicatorDef("parcours_entres", "Projets ayant intégré le parcours", "projets"),
+    IndicatorDef("parcours_demarres", "… dont activité démarrée", "projets"),
+    IndicatorDef("orientations_envoyees", "Orientations envoyées", "orientations"),
+    IndicatorDef("orientations_recues", "Orientations reçues", "orientations"),
+    IndicatorDef("orientations_acceptees", "Orientations acceptées", "orientations"),
+    IndicatorDef("orientations_refusees", "Orientations refusées", "orientations"),
+    IndicatorDef("orientations_expirees", "Orientations expirées sans réponse", "orientations"),
+    IndicatorDef("delai_reponse", "Délai médian de réponse aux orientations", "orientations", "jours (médiane)"),
+    IndicatorDef("rendez_vous", "Rendez-vous de la période", "rendez-vous", "heures"),
+    IndicatorDef("rendez_vous_realises", "Rendez-vous réalisés", "rendez-vous", "heures"),
+    IndicatorDef("emplois_crees", "Emplois créés", "projets", "ETP"),
+    IndicatorDef("emplois_maintenus", "Emplois maintenus", "projets", "ETP"),
+    IndicatorDef("financements_demandes", "Financements demandés", "lignes de financement", "euros"),
+    IndicatorDef("financements_accordes", "Financements accordés", "lignes de financement", "euros"),
+)}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The period (both days included) and the filters of a set of indicators."""
+
+    start: dt.date
+    end: dt.date
+    structure_id: uuid.UUID | None = None
+    dispositif_id: uuid.UUID | None = None
+    departement: str | None = None
+    epci_siren: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValidationError(f"Période : la fin ({format_date(self.end)}) précède le début "
+                                  f"({format_date(self.start)}).", field="end")
+
+    @property
+    def filters_projects(self) -> bool:
+        return any(v is not None for v in (self.dispositif_id, self.departement, self.epci_siren))
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectIds(Sequence[uuid.UUID]):
+    """The ids of the projects behind a figure, each once, in id order.
+
+    Kept as the text the database aggregated (32-digit hex ids joined by commas) until read: a year
+    of figures names hundreds of thousands of ids, and parsing them all would cost more than the
+    figures themselves.
+    """
+
+    packed: str = ""
+
+    @functools.cached_property
+    def _ids(self) -> tuple[uuid.UUID, ...]:
+        return tuple(uuid.UUID(h) for h in sorted(set(self.packed.split(",")))) if self.packed else ()
+
+    @overload
+    def __getitem__(self, index: int) -> uuid.UUID: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[uuid.UUID]: ...
+
+    def __getitem__(self, index: int | slice) -> uuid.UUID | Sequence[uuid.UUID]:
+        return self._ids[index]
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProjectIds) and self._ids == other._ids
+
+    def __hash__(self) -> int:
+        return hash(self._ids)
+
+    def __repr__(self) -> str:
+        return f"ProjectIds({len(self)} projets)"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number, and the projects behind it."""
+
+    indicator: str
+    dimension: Dimension
+    bucket: str  # code of the value: « creation », a catalogue key, « total »…
+    label: str  # French label of the value
+    count: int  # in the unit of INDICATORS[indicator].counts
+    project_ids: ProjectIds
+    value: Decimal | None = None  # in INDICATORS[indicator].value_unit
+
+    @property
+    def key(self) -> str:
+        """« projets_accompagnes.phase »: the indicator and its dimension."""
+        return f"{self.indicator}.{self.dimension.value}"
+
+
+@dataclass(frozen=True)
+class PipelineLine:
+    dimension: Dimension  # structure or dispositif
+    bucket: str
+    label: str
+    entered: Figure
+    started: Figure
+
+    @property
+    def sentence(self) -> str:
+        """« 92 projets ont intégré le parcours, 41 ont démarré une activité »."""
+        n, m = self.entered.count, self.started.count
+        first = {0: "aucun projet n'a intégré le parcours", 1: "1 projet a intégré le parcours"}.get(
+            n, f"{n} projets ont intégré le parcours")
+        second = {0: "aucun n'a démarré d'activité", 1: "1 a démarré une activité"}.get(
+            m, f"{m} ont démarré une activité")
+        return f"{first}, {second}"
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """Every figure of a scope, as of its end date."""
+
+    scope: Scope
+    figures: tuple[Figure, ...]
+
+    def breakdown(self, indicator: str, dimension: Dimension | str = Dimension.ALL) -> tuple[Figure, ...]:
+        return tuple(f for f in self.figures if f.indicator == indicator and f.dimension == dimension)
+
+    def figure(self, indicator: str, dimension: Dimension | str = Dimension.ALL, bucket: str = TOTAL) \
+            -> Figure | None:
+        return next((f for f in self.breakdown(indicator, dimension) if f.bucket == bucket), None)
+
+    def count(self, indicator: str, dimension: Dimension | str = Dimension.ALL, bucket: str = TOTAL) -> int:
+        found = self.figure(indicator, dimension, bucket)
+        return found.count if found else 0
+
+    def projects_behind(self, key: str, bucket: str = TOTAL) -> list[uuid.UUID]:
+        """The projects behind ``key`` (« indicator » or « indicator.dimension ») = ``bucket`` (code or label)."""
+        return list(find_figure(self, key, bucket).project_ids)
+
+    def pipeline(self, dimension: Dimension = Dimension.STRUCTURE) -> list[PipelineLine]:
+        started = {f.bucket: f for f in self.breakdown("parcours_demarres", dimension)}
+        return [PipelineLine(dimension, f.bucket, f.label, f, started[f.bucket])
+                for f in self.breakdown("parcours_entres", dimension)]
+
+
+def find_figure(indicators: Indicators, key: str, bucket: str = TOTAL) -> Figure:
+    """The figure « indicator[.dimension] » whose bucket code or label is ``bucket``, or a ValidationError."""
+    indicator, _, dimension = key.partition(".")
+    if indicator not in INDICATORS:
+        raise ValidationError(f"indicateur « {indicator} » inconnu. Indicateurs : {', '.join(INDICATORS)}.",
+                              field="explain")
+    figures = indicators.breakdown(indicator, dimension or Dimension.ALL)
+    wanted = fold(bucket)
+    for figure in figures:
+        if wanted in (fold(figure.bucket), fold(figure.label)):
+            return figure
+    choices = ", ".join(f.bucket for f in figures) or "aucune sur cette période"
+    raise ValidationError(f"« {key}={bucket} » : aucune valeur de ce nom. Valeurs : {choices}.", field="explain")
+
+
+def compute_indicators(session: Session, scope: Scope) -> Indicators:
+    """Every indicator of ``scope``, as of its end date (temporary tables, dropped before returning)."""
+    run = _Run(session, scope)
+    try:
+        run.prepare()
+        figures = [*run.accompanied(), *run.holders(), *run.pipeline(), *run.referrals(), *run.appointments(),
+                   *run.jobs(), *run.financing()]
+    finally:
+        run.drop()
+    logger.debug("indicators computed: %d figures", len(figures))
+    return Indicators(scope, tuple(figures))
+
+
+# ---- Computation ---------------------------------------------------------------------------------
+
+Labeller = Callable[[Any], tuple[str, str]]
+Row = Sequence[Any]
+
+
+@dataclass
+class _Run:
+    """One computation: the session, the bound parameters, the temporary tables and the labels."""
+
+    session: Session
+    scope: Scope
+    params: dict[str, Any] = field(default_factory=dict)
+    structures: dict[str, tuple[str, str]] = field(default_factory=dict)  # hex id → (bucket, label)
+    dispositifs: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s = self.scope
+        self.params = {
+            "start": s.start.isoformat(), "end": s.end.isoformat(), "lo": _utc_text(s.start),
+            "hi": _utc_text(s.end + dt.timedelta(days=1)), "year": s.end.year,
+            "structure": s.structure_id.hex if s.structure_id else None,
+            "dispositif": s.dispositif_id.hex if s.dispositif_id else None,
+            "departement": s.departement, "epci": s.epci_siren,
+            "expiry": settings.referral_expiry_days(self.session),
+        }
+
+    def sql(self, statement: str, **extra: Any) -> Any:
+        return self.session.execute(text(statement), {**self.params, **extra})
+
+    def only(self, column: str, key: str = "structure") -> str:
+        """`` AND column = :key`` when that filter is set, else nothing."""
+        return f" AND {column} = :{key}" if self.params[key] is not None else ""
+
+    def in_scope(self, alias: str) -> str:
+        if self.scope.filters_projects:
+            return f"{alias}.project_id IN (SELECT project_id FROM _ind_scope)"
+        return f"{alias}.project_id NOT IN (SELECT project_id FROM _ind_deleted)"
+
+    def drop(self) -> None:
+        for table in _TEMP_TABLES:
+            self.sql(f"DROP TABLE IF EXISTS temp.{table}")
+
+    def prepare(self) -> None:
+        """The temporary tables every figure is grouped from: one scan of each big table."""
+        self.drop()
+        self._load_labels()
+        self._scope_table()
+        self.sql(_RDV_TABLE.format(scope=self.in_scope("a")) + self.only("a.owner_structure_id"))
+        mine = " AND (r.from_structure_id = :structure OR r.to_structure_id = :structure)" \
+            if self.params["structure"] is not None else ""
+        self.sql(_REF_TABLE.format(scope=self.in_scope("r"),
+                                   dispositif=self.only("r.to_dispositif_id", "dispositif") + mine))
+        self.sql(_FIN_TABLE.format(scope=self.in_scope("f"), dispositif=self.only("f.dispositif_id", "dispositif")))
+        self.sql(_PC_TABLE.format(scope=self.in_scope("pc")) + self.only("pc.owner_structure_id"))
+        self.sql(_ACTIVITY_TABLE)
+        for statement in _ACTIVITY_INSERTS:
+            self.sql(statement.format(structure=self.only("structure_id")))
+        self.sql(_PROJECTS_TABLE)
+        self.sql(_PROJECTS_INSERT)
+        self.sql(_HOLDERS_TABLE.format(age=_age_band_sql(), roles="', '".join(r.value for r in HOLDER_ROLES)))
+
+    def _scope_table(self) -> None:
+        if not self.scope.filters_projects:
+            self.sql("CREATE TEMP TABLE _ind_deleted AS SELECT id AS project_id FROM project "
+                     "WHERE deleted_at IS NOT NULL")
+            return
+        self.sql("CREATE TEMP TABLE _ind_scope (project_id CHAR(32) PRIMARY KEY) WITHOUT ROWID")
+        statement = "INSERT INTO _ind_scope SELECT p.id FROM project p"
+        if self.params["departement"] is not None or self.params["epci"] is not None:
+            statement += " JOIN commune c ON c.code = p.commune_code" + self.only("c.departement", "departement") \
+                + self.only("c.epci_siren", "epci")
+        statement += " WHERE p.deleted_at IS NULL"
+        if self.params["dispositif"] is not None:
+            statement += f" AND p.id IN ({_IN_DISPOSITIF})"
+        self.sql(statement)
+
+    def _load_labels(self) -> None:
+        for hex_id, key, label in self.sql("SELECT id, catalogue_key, coalesce(short_name, name) FROM structure"):
+            self.structures[hex_id] = (key or f"{ID_PREFIX}{hex_id}", label)
+        for hex_id, key, label in self.sql("SELECT id, catalogue_key, name FROM dispositif"):
+            self.dispositifs[hex_id] = (key or f"{ID_PREFIX}{hex_id}", label)
+
+    def structure(self, hex_id: str | None) -> tuple[str, str]:
+        if hex_id is None:
+            return OUTSIDE_CATALOGUE, "hors catalogue"
+        return self.structures.get(hex_id, (f"{ID_PREFIX}{hex_id}", "structure inconnue"))
+
+    def dispositif(self, hex_id: str) -> tuple[str, str]:
+        return self.dispositifs.get(hex_id, (f"{ID_PREFIX}{hex_id}", "dispositif inconnu"))
+
+    # ---- figures
+
+    def figures(self, indicator: str, dimension: Dimension, rows: Iterable[Row], label: Labeller,
+                unit: Callable[[Any], Decimal] | None = None) -> Iterator[Figure]:
+        """Figures from rows (bucket, count, packed project ids[, raw value])."""
+        for row in rows:
+            code, name = label(row[0])
+            value = unit(row[3]) if unit is not None else None
+            yield Figure(indicator, dimension, code, name, int(row[1]), ProjectIds(row[2] or ""), value)
+
+    def grouped(self, indicator: str, dimension: Dimension, select: str, label: Labeller,
+                unit: Callable[[Any], Decimal] | None = None) -> Iterator[Figure]:
+        """``select`` is « bucket, count, ids, [value] FROM … [WHERE …] »: grouped by bucket, biggest first."""
+        rows = self.sql(f"SELECT {select} GROUP BY 1 HAVING count(*) > 0 ORDER BY 2 DESC, 1")
+        return self.figures(indicator, dimension, rows, label, unit)
+
+    def accompanied(self) -> Iterator[Figure]:
+        ids = "count(*), group_concat(project_id)"
+        for dimension in PROJECT_DIMENSIONS:
+            figures = self.grouped("projets_accompagnes", dimension,
+                                   f"{_PROJECT_COLUMNS[dimension]}, {ids} FROM _ind_projects", self._labeller(dimension))
+            yield from _with_total(list(figures)) if dimension is Dimension.PHASE else figures
+        yield from self.grouped("projets_accompagnes", Dimension.STRUCTURE, f"structure_id, {ids} FROM _ind_activity",
+                                self.structure)
+
+    def _labeller(self, dimension: Dimension) -> Labeller:
+        if dimension is not Dimension.EPCI:
+            return _LABELLERS[dimension]
+        names = dict(self.sql("SELECT DISTINCT epci_siren, epci_name FROM commune WHERE epci_siren IN "
+                              "(SELECT epci FROM _ind_projects)").all())
+        return lambda code: (code, names.get(code) or ("sans EPCI connu" if code == UNKNOWN else code))
+
+    def holders(self) -> Iterator[Figure]:
+        select = "count(DISTINCT person_id), group_concat(project_id) FROM _ind_holders"
+        # each holder has one gender: the gender breakdown adds up to the total
+        yield from _with_total(list(self.grouped("porteurs", Dimension.GENDER, f"gender, {select}",
+                                                 _LABELLERS[Dimension.GENDER])))
+        yield from self.grouped("porteurs", Dimension.AGE, f"age, {select}", _LABELLERS[Dimension.AGE])
+
+    def pipeline(self) -> Iterator[Figure]:
+        self.sql(_ENTERED_TABLE)
+        self.sql(_ENTERED_STRUCTURE + self.only("c.structure_id"))
+        operated = " AND c.ref_id IN (SELECT id FROM dispositif WHERE operator_id = :structure)" \
+            if self.params["structure"] is not None else ""
+        self.sql(_ENTERED_DISPOSITIF + operated)
+        for dimension, label in ((Dimension.STRUCTURE, self.structure), (Dimension.DISPOSITIF, self.dispositif)):
+            rows = self.sql(_PIPELINE_ROWS, dimension=dimension.value).all()
+            yield from self.figures("parcours_entres", dimension, [r[:3] for r in rows], label)
+            yield from self.figures("parcours_demarres", dimension, [(r[0], r[3], r[4]) for r in rows], label)
+
+    def referrals(self) -> Iterator[Figure]:
+        for indicator, where, side in _REFERRAL_COUNTS:
+            select = f"count(*), group_concat(project_id) FROM _ind_ref WHERE {where}{self.only(side)}"
+            yield from _with_total(list(self.grouped(indicator, Dimension.STRUCTURE, f"{side}, {select}",
+                                                     self.structure)))
+            if indicator == "orientations_refusees":
+                yield from self.grouped(indicator, Dimension.REASON, f"refusal_reason, {select}",
+                                        _LABELLERS[Dimension.REASON])
+        yield from self._answer_delays()
+
+    def _answer_delays(self) -> Iterator[Figure]:
+        rows = self.sql("SELECT from_id, to_id, project_id, delay FROM _ind_ref "
+                        f"WHERE answered_in_period{self.only('to_id')}").all()
+        if rows:
+            yield _delay_figure(Dimension.ALL, (TOTAL, "ensemble"), [(r[2], r[3]) for r in rows])
+        pairs: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for source, target, project, days in rows:
+            pairs.setdefault((source, target), []).append((project, days))
+        for (source, target), answers in sorted(pairs.items(), key=lambda item: (-len(item[1]), item[0])):
+            (a, a_label), (b, b_label) = self.structure(source), self.structure(target)
+            yield _delay_figure(Dimension.PAIR, (f"{a}>{b}", f"{a_label} → {b_label}"), answers)
+
+    def appointments(self) -> Iterator[Figure]:
+        """One pass over the period's appointments, regrouped by status, mode and permanence."""
+        rows = self.sql("SELECT status, mode, permanence_id, count(*), group_concat(project_id), sum(minutes) "
+                        "FROM _ind_rdv GROUP BY 1, 2, 3").all()
+        held = [r for r in rows if r[0] == AppointmentStatus.REALISE.value]
+        names = dict(self.sql("SELECT id, name FROM permanence").all())
+        yield from _with_total(list(self.figures("rendez_vous", Dimension.STATUS, _regroup(rows, 0),
+                                                 lambda code: _coded(AppointmentStatus, code), _hours)))
+        yield from _with_total(list(self.figures("rendez_vous_realises", Dimension.MODE, _regroup(held, 1),
+                                                 _LABELLERS[Dimension.MODE], _hours)))
+        yield from self.figures("rendez_vous_realises", Dimension.PERMANENCE,
+                                _regroup([r for r in held if r[2] is not None], 2),
+                                lambda hex_id: (f"{ID_PREFIX}{hex_id}", names.get(hex_id, "permanence inconnue")),
+                                _hours)
+
+    def jobs(self) -> Iterator[Figure]:
+        for indicator, column in (("emplois_crees", "jobs_created"), ("emplois_maintenus", "jobs_maintained")):
+            yield from self.grouped(indicator, Dimension.ALL, f"'total', count(*), group_concat(project_id), "
+                                    f"sum({column}) FROM _ind_projects WHERE {column} IS NOT NULL", _total, _cents)
+
+    def financing(self) -> Iterator[Figure]:
+        for indicator, when, amount in (
+            ("financements_demandes", "requested_in_period", "amount_requested"),
+            ("financements_accordes", "granted_in_period", "amount_granted"),
+        ):
+            select = (f"count(*), group_concat(project_id), coalesce(sum({amount}), 0) FROM _ind_fin "
+                      f"WHERE {when}{self.only('funder_id')}")
+            yield from _with_total(list(self.grouped(indicator, Dimension.INSTRUMENT, f"instrument, {select}",
+                                                     _LABELLERS[Dimension.INSTRUMENT], _cents)))
+            yield from self.grouped(indicator, Dimension.FUNDER, f"funder_id, {select}", self.structure, _cents)
+
+
+def _with_total(figures: list[Figure]) -> Iterator[Figure]:
+    """The « ensemble » figure of a breakdown whose buckets partition what is counted, then the breakdown."""
+    if figures:
+        first = figures[0]
+        value = sum((f.value or Decimal(0) for f in figures), Decimal(0)) if first.value is not None else None
+        packed = ",".join(f.project_ids.packed for f in figures if f.project_ids.packed)
+        yield Figure(first.indicator, Dimension.ALL, TOTAL, "ensemble", sum(f.count for f in figures),
+                     ProjectIds(packed), value)
+    yield from figures
+
+
+def _regroup(rows: Sequence[Row], column: int) -> list[tuple[Any, int, str, int]]:
+    """Rows (… , count, packed ids, minutes) summed by one of their first columns, biggest first."""
+    merged: dict[Any, tuple[int, list[str], int]] = {}
+    for row in rows:
+        count, packed, minutes = merged.get(row[column], (0, [], 0))
+        merged[row[column]] = (count + row[3], [*packed, row[4]], minutes + (row[5] or 0))
+    ordered = sorted(merged.items(), key=lambda item: (-item[1][0], str(item[0])))
+    return [(code, count, ",".join(packed), minutes) for code, (count, packed, minutes) in ordered]
+
+
+def _delay_figure(dimension: Dimension, bucket: tuple[str, str], answers: list[tuple[str, int]]) -> Figure:
+    median = Decimal(str(statistics.median(days for _, days in answers))).quantize(Decimal("0.1"))
+    return Figure("delai_reponse", dimension, bucket[0], bucket[1], len(answers),
+                  ProjectIds(",".join(project for project, _ in answers)), median)
+
+
+def _utc_text(day: dt.date) -> str:
+    """Midnight of ``day`` in Paris, as the UTC text appointments are stored in."""
+    moment = dt.datetime.combine(day, dt.time.min, tzinfo=PARIS).astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _cents(raw: int | None) -> Decimal:
+    """A sum of a ``Cents`` column (stored in hundredths) in units."""
+    return (Decimal(raw or 0) / 100).quantize(Decimal("0.01"))
+
+
+def _hours(minutes: int | None) -> Decimal:
+    return (Decimal(minutes or 0) / 60).quantize(Decimal("0.01"))
+
+
+def _age_band_sql() -> str:
+    cases = " ".join(f"WHEN :year - pe.birth_year BETWEEN {low} AND {high} THEN '{code}'"
+                     for code, _, low, high in AGE_BANDS)
+    return f"CASE WHEN pe.birth_year IS NULL THEN '{UNKNOWN}' {cases} ELSE '{UNKNOWN}' END"
+
+
+# ---- Labels ---------------------------------------------------------------------------------------
+
+
+def _total(_code: object) -> tuple[str, str]:
+    return TOTAL, "ensemble"
+
+
+def _coded(enum_cls: type[Coded], code: str | None, missing: str = "non renseigné") -> tuple[str, str]:
+    if code is None or code == UNKNOWN:
+        return UNKNOWN, missing
+    return code, enum_cls(code).label
+
+
+_THRESHOLD = f"{RURAL_POPULATION:,}".replace(",", "\u00a0")
+_TERRITORIES = {"rurale": f"rurale (moins de {_THRESHOLD} habitants)",
+                "urbaine": f"urbaine ({_THRESHOLD} habitants ou plus)", UNKNOWN: "commune inconnue"}
+_AGES = {code: label for code, label, _, _ in AGE_BANDS} | {UNKNOWN: "âge inconnu"}
+_LABELLERS: dict[Dimension, Labeller] = {
+    Dimension.PHASE: lambda code: (code, "sans phase") if code == UNKNOWN else (code, Phase(code).label),
+    Dimension.STATUS: lambda code: _coded(ProjectStatus, code),
+    Dimension.LEGAL_FORM: lambda code: _coded(LegalForm, code),
+    Dimension.SECTOR: lambda code: _coded(Sector, code),
+    Dimension.DEPARTEMENT: lambda code: (code, "commune inconnue" if code == UNKNOWN else code),
+    Dimension.TERRITORY: lambda code: (code, _TERRITORIES[code]),
+    Dimension.GENDER: lambda code: _coded(Gender, code),
+    Dimension.AGE: lambda code: (code, _AGES[code]),
+    Dimension.REASON: lambda code: _coded(RefusalReason, code, "motif non renseigné"),
+    Dimension.MODE: lambda code: _coded(AppointmentMode, code),
+    Dimension.INSTRUMENT: lambda code: _coded(Instrument, code),
+}
+_PROJECT_COLUMNS = {d: {Dimension.STATUS: "status", Dimension.LEGAL_FORM: "legal_form", Dimension.SECTOR: "sector",
+                        Dimension.TERRITORY: "territory"}.get(d, d.value) for d in PROJECT_DIMENSIONS}
+
+
+# ---- SQL ------------------------------------------------------------------------------------------
+
+_TEMP_TABLES = ("_ind_scope", "_ind_deleted", "_ind_rdv", "_ind_ref", "_ind_fin", "_ind_pc", "_ind_activity",
+                "_ind_projects", "_ind_holders", "_ind_entered")
+_ACCEPTED = f"r.answered_on IS NOT NULL AND r.answer <> '{ReferralStatus.REFUSEE.value}'"
+_GRANTED = "('" + "', '".join(s.value for s in (FinancingStatus.ACCORDE, FinancingStatus.VERSE)) + "')"
+_PERIOD = "BETWEEN :start AND :end"
+
+_IN_DISPOSITIF = f"""SELECT r.project_id FROM referral r WHERE r.deleted_at IS NULL AND r.to_dispositif_id = :dispositif
+        AND r.answered_on <= :end AND {_ACCEPTED}
+    UNION SELECT f.project_id FROM financing f WHERE f.deleted_at IS NULL AND f.dispositif_id = :dispositif
+        AND f.decided_on <= :end AND f.status IN {_GRANTED}"""
+
+# Appointments starting in the period (UTC bounds of the Paris days).
+_RDV_TABLE = """CREATE TEMP TABLE _ind_rdv AS
+SELECT a.project_id, a.owner_structure_id AS structure_id, a.mode, a.status, a.permanence_id,
+       a.duration_minutes AS minutes
+FROM appointment a WHERE a.starts_at >= :lo AND a.starts_at < :hi AND a.deleted_at IS NULL AND {scope}"""
+
+# Referrals with something in the period: proposed, answered, started, closed, or expired in it.
+_REF_TABLE = f"""CREATE TEMP TABLE _ind_ref AS
+SELECT * FROM (SELECT r.project_id, r.from_structure_id AS from_id, r.to_structure_id AS to_id,
+    r.to_dispositif_id AS dispositif_id, r.refusal_reason, CAST(julianday(r.answered_on) - julianday(r.proposed_on) AS INTEGER) AS delay,
+    r.proposed_on {_PERIOD} AS proposed_in_period,
+    r.answered_on {_PERIOD} AS answered_in_period,
+    r.answered_on {_PERIOD} AND {_ACCEPTED} AS accepted_in_period,
+    r.answered_on {_PERIOD} AND r.answer = '{ReferralStatus.REFUSEE.value}' AS refused_in_period,
+    (r.answered_on {_PERIOD} AND {_ACCEPTED}) OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD} AS worked_in_period,
+    date(r.proposed_on, '+' || (:expiry + 1) || ' days') {_PERIOD}
+        AND (r.answered_on IS NULL OR r.answered_on > date(r.proposed_on, '+' || :expiry || ' days'))
+        AND (r.cancelled_on IS NULL OR r.cancelled_on > date(r.proposed_on, '+' || :expiry || ' days'))
+        AS expired_in_period
+  FROM referral r WHERE r.deleted_at IS NULL AND {{scope}}{{dispositif}}
+    AND (r.proposed_on BETWEEN date(:start, '-' || (:expiry + 1) || ' days') AND :end OR r.answered_on {_PERIOD}
+         OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD}))
+WHERE proposed_in_period OR answered_in_period OR worked_in_period OR expired_in_period"""
+
+_FIN_TABLE = f"""CREATE TEMP TABLE _ind_fin AS
+SELECT * FROM (SELECT f.project_id, f.funder_structure_id AS funder_id, f.dispositif_id, f.instrument,
+    f.amount_requested,
+    f.amount_granted, f.requested_on {_PERIOD} AS requested_in_period,
+    f.decided_on {_PERIOD} AND f.status IN {_GRANTED} AS granted_in_period
+  FROM financing f WHERE f.deleted_at IS NULL AND {{scope}}{{dispositif}})
+WHERE requested_in_period OR granted_in_period"""
+
+_PC_TABLE = f"""CREATE TEMP TABLE _ind_pc AS
+SELECT pc.project_id, pc.owner_structure_id AS structure_id FROM phase_change pc
+WHERE pc.deleted_at IS NULL AND pc.effective_date {_PERIOD} AND {{scope}}"""
+
+_ACTIVITY_TABLE = """CREATE TEMP TABLE _ind_activity (project_id CHAR(32), structure_id CHAR(32),
+    PRIMARY KEY (project_id, structure_id)) WITHOUT ROWID"""
+# The work of the period, as the module docstring defines it ({structure}: the structure filter).
+_ACTIVITY_INSERTS = (
+    f"INSERT OR IGNORE INTO _ind_activity SELECT project_id, structure_id FROM _ind_rdv "
+    f"WHERE status = '{AppointmentStatus.REALISE.value}'{{structure}}",
+    "INSERT OR IGNORE INTO _ind_activity SELECT project_id, structure_id FROM _ind_pc WHERE 1{structure}",
+    "INSERT OR IGNORE INTO _ind_activity SELECT * FROM (SELECT project_id, to_id AS structure_id FROM _ind_ref "
+    "WHERE worked_in_period) WHERE 1{structure}",
+    "INSERT OR IGNORE INTO _ind_activity SELECT * FROM (SELECT project_id, funder_id AS structure_id FROM _ind_fin "
+    "WHERE funder_id IS NOT NULL) WHERE 1{structure}",
+)
+
+_STARTED_BY_REFERRAL = f"""SELECT r.project_id FROM referral r WHERE r.deleted_at IS NULL
+    AND r.outcome = '{ReferralOutcome.ACTIVITE_DEMARREE.value}' AND r.closed_on <= :end"""
+
+# The phase as of :end: the current one (derived project_state) when it started on or before :end,
+# else the latest phase change dated on or before :end (same order as project_state).
+_PROJECTS_TABLE = """CREATE TEMP TABLE _ind_projects (project_id CHAR(32) PRIMARY KEY, phase, status, legal_form,
+    sector, departement, epci, territory, jobs_created, jobs_maintained, started)"""
+_PROJECTS_INSERT = f"""INSERT INTO _ind_projects
+SELECT p.id,
+    CASE WHEN ps.phase_since <= :end THEN ps.phase ELSE
+        coalesce((SELECT pc.phase FROM phase_change pc
+                  WHERE pc.project_id = p.id AND pc.deleted_at IS NULL AND pc.effective_date <= :end
+                  ORDER BY pc.effective_date DESC, pc.created_at DESC, pc.id DESC LIMIT 1), '{UNKNOWN}') END,
+    p.status, p.legal_form, coalesce(p.sector, '{UNKNOWN}'),
+    coalesce(c.departement, '{UNKNOWN}'), coalesce(c.epci_siren, '{UNKNOWN}'),
+    CASE WHEN c.population IS NULL THEN '{UNKNOWN}' WHEN c.population < {RURAL_POPULATION} THEN 'rurale'
+         ELSE 'urbaine' END,
+    p.jobs_created, p.jobs_maintained,
+    p.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}' OR p.id IN ({_STARTED_BY_REFERRAL})
+FROM (SELECT DISTINCT project_id FROM _ind_activity) a
+JOIN project p ON p.id = a.project_id AND p.deleted_at IS NULL
+LEFT JOIN project_state ps ON ps.project_id = p.id
+LEFT JOIN commune c ON c.code = p.commune_code"""
+
+# CROSS JOIN keeps the projects accompanied as the outer loop (else SQLite scans every member and person).
+_HOLDERS_TABLE = """CREATE TEMP TABLE _ind_holders AS
+SELECT pe.id AS person_id, m.project_id, pe.gender, {age} AS age
+FROM _ind_projects ip
+CROSS JOIN project_member m ON m.project_id = ip.project_id AND m.deleted_at IS NULL AND m.role IN ('{roles}')
+JOIN person pe ON pe.id = m.person_id AND pe.deleted_at IS NULL"""
+
+_ENTERED_TABLE = """CREATE TEMP TABLE _ind_entered (dimension TEXT, ref_id CHAR(32), project_id CHAR(32),
+    PRIMARY KEY (dimension, ref_id, project_id)) WITHOUT ROWID"""
+
+# A project entered a structure's parcours in the period: an entry event in it, none before it.
+# (« +r.to_structure_id »: probe by project, not through the far less selective to_structure index.)
+_ENTERED_STRUCTURE = f"""INSERT OR IGNORE INTO _ind_entered
+SELECT 'structure', c.structure_id, c.project_id FROM (
+    SELECT project_id, structure_id FROM _ind_pc
+    UNION SELECT project_id, to_id FROM _ind_ref r WHERE accepted_in_period
+) c
+WHERE NOT EXISTS (SELECT 1 FROM phase_change e WHERE e.project_id = c.project_id
+    AND e.owner_structure_id = c.structure_id AND e.deleted_at IS NULL AND e.effective_date < :start)
+AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND +r.to_structure_id = c.structure_id
+    AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})"""
+
+_ENTERED_DISPOSITIF = f"""INSERT OR IGNORE INTO _ind_entered
+SELECT 'dispositif', c.ref_id, c.project_id FROM (
+    SELECT project_id, dispositif_id AS ref_id FROM _ind_ref WHERE accepted_in_period AND dispositif_id IS NOT NULL
+    UNION SELECT project_id, dispositif_id FROM _ind_fin WHERE granted_in_period AND dispositif_id IS NOT NULL
+) c
+WHERE NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND +r.to_dispositif_id = c.ref_id
+    AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})
+AND NOT EXISTS (SELECT 1 FROM financing f WHERE f.project_id = c.project_id AND +f.dispositif_id = c.ref_id
+    AND f.deleted_at IS NULL AND f.decided_on < :start AND f.status IN {_GRANTED})"""
+
+_STARTED = f"""(EXISTS (SELECT 1 FROM project p WHERE p.id = e.project_id
+        AND p.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}') OR e.project_id IN ({_STARTED_BY_REFERRAL}))"""
+
+# « started » was computed for the projects accompanied; an entered project is one of them but for odd data
+_PIPELINE_ROWS = f"""SELECT ref_id, count(*), group_concat(project_id), sum(started),
+    group_concat(CASE WHEN started THEN project_id END)
+FROM (SELECT e.ref_id, e.project_id, coalesce(ip.started, {_STARTED}) AS started
+      FROM _ind_entered e LEFT JOIN _ind_projects ip ON ip.project_id = e.project_id
+      WHERE e.dimension = :dimension)
+GROUP BY ref_id ORDER BY count(*) DESC, ref_id"""
+
+# (indicator, condition on _ind_ref, the side it is counted for)
+_REFERRAL_COUNTS: tuple[tuple[str, str, str], ...] = (
+    ("orientations_envoyees", "proposed_in_period", "from_id"),
+    ("orientations_recues", "proposed_in_period", "to_id"),
+    ("orientations_acceptees", "accepted_in_period", "to_id"),
+    ("orientations_refusees", "refused_in_period", "to_id"),
+    ("orientations_expirees", "expired_in_period", "to_id"),
+)
