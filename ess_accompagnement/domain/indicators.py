@@ -58,8 +58,9 @@ catalogue ».
 
 Filters: ``departement`` and ``epci`` keep the projects whose commune is there; ``dispositif`` keeps
 the projects that entered the dispositif on or before ``end``, and only the referrals and financing
-lines of that dispositif; ``structure`` keeps the work done by that structure (and, in the pipeline,
-the dispositifs it operates). Deleted rows, and every row of a deleted project, never count.
+lines of that dispositif; ``structure`` keeps the work done by that structure (the referrals it sent
+or received, and, in the pipeline, the dispositifs it operates). Deleted rows, and every row of a
+deleted project, never count. The SQL is SQLite's (temporary tables, ``date()``, ``julianday()``).
 """
 
 from __future__ import annotations
@@ -383,8 +384,8 @@ class _Run:
         mine = " AND (r.from_structure_id = :structure OR r.to_structure_id = :structure)" \
             if self.params["structure"] is not None else ""
         self.sql(_REF_TABLE.format(scope=self.in_scope("r"),
-                                   dispositif=self.only("r.to_dispositif_id", "dispositif") + mine))
-        self.sql(_FIN_TABLE.format(scope=self.in_scope("f"), dispositif=self.only("f.dispositif_id", "dispositif")))
+                                   filters=self.only("r.to_dispositif_id", "dispositif") + mine))
+        self.sql(_FIN_TABLE.format(scope=self.in_scope("f"), filters=self.only("f.dispositif_id", "dispositif")))
         self.sql(_PC_TABLE.format(scope=self.in_scope("pc")) + self.only("pc.owner_structure_id"))
         self.sql(_ACTIVITY_TABLE)
         for statement in _ACTIVITY_INSERTS:
@@ -640,7 +641,7 @@ SELECT * FROM (SELECT r.project_id, r.from_structure_id AS from_id, r.to_structu
         AND (r.answered_on IS NULL OR r.answered_on > date(r.proposed_on, '+' || :expiry || ' days'))
         AND (r.cancelled_on IS NULL OR r.cancelled_on > date(r.proposed_on, '+' || :expiry || ' days'))
         AS expired_in_period
-  FROM referral r WHERE r.deleted_at IS NULL AND {{scope}}{{dispositif}}
+  FROM referral r WHERE r.deleted_at IS NULL AND {{scope}}{{filters}}
     AND (r.proposed_on BETWEEN date(:start, '-' || (:expiry + 1) || ' days') AND :end OR r.answered_on {_PERIOD}
          OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD}))
 WHERE proposed_in_period OR answered_in_period OR worked_in_period OR expired_in_period"""
@@ -650,7 +651,7 @@ SELECT * FROM (SELECT f.project_id, f.funder_structure_id AS funder_id, f.dispos
     f.amount_requested,
     f.amount_granted, f.requested_on {_PERIOD} AS requested_in_period,
     f.decided_on {_PERIOD} AND f.status IN {_GRANTED} AS granted_in_period
-  FROM financing f WHERE f.deleted_at IS NULL AND {{scope}}{{dispositif}})
+  FROM financing f WHERE f.deleted_at IS NULL AND {{scope}}{{filters}})
 WHERE requested_in_period OR granted_in_period"""
 
 _PC_TABLE = f"""CREATE TEMP TABLE _ind_pc AS
