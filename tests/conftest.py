@@ -24,11 +24,34 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def db(template_db: Path, tmp_path: Path) -> Iterator[Database]:
-    """A fresh, migrated, empty database file for one test."""
-    path = tmp_path / "test.db"
-    shutil.copyfile(template_db, path)
+def _open_copy(template: Path, path: Path) -> Iterator[Database]:
+    shutil.copyfile(template, path)
     database = open_database(path)
     yield database
     database.close()
+
+
+@pytest.fixture
+def db(template_db: Path, tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated, empty database file for one test."""
+    yield from _open_copy(template_db, tmp_path / "test.db")
+
+
+@pytest.fixture(scope="session")
+def communes_template(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with every commune loaded, built once per test session."""
+    from ess_accompagnement.store.communes import load_communes
+
+    path = tmp_path_factory.mktemp("communes_template") / "communes.db"
+    shutil.copyfile(template_db, path)
+    database = open_database(path)
+    with database.engine.begin() as connection:
+        load_communes(connection)
+    database.close()
+    return path
+
+
+@pytest.fixture
+def loaded_db(communes_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A fresh copy of the database with every commune loaded, for one test."""
+    yield from _open_copy(communes_template, tmp_path / "loaded.db")

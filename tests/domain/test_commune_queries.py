@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -18,30 +16,7 @@ from ess_accompagnement.domain.queries.communes import (
     get_commune,
     resolve_commune,
 )
-from ess_accompagnement.store.communes import load_communes
-from ess_accompagnement.store.db import Database, open_database
-
-
-@pytest.fixture(scope="module")
-def communes_template(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database with every commune loaded, built once for this module."""
-    path = tmp_path_factory.mktemp("commune_queries_template") / "communes.db"
-    shutil.copyfile(template_db, path)
-    database = open_database(path)
-    with database.engine.begin() as connection:
-        load_communes(connection)
-    database.close()
-    return path
-
-
-@pytest.fixture
-def loaded_db(communes_template: Path, tmp_path: Path) -> Iterator[Database]:
-    """A fresh copy of the loaded database for one test."""
-    path = tmp_path / "loaded.db"
-    shutil.copyfile(communes_template, path)
-    database = open_database(path)
-    yield database
-    database.close()
+from ess_accompagnement.store.db import Database
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,31 +12,9 @@ from sqlalchemy import Connection
 
 from ess_accompagnement.resources import resource_path
 from ess_accompagnement.store.communes import load_communes
-from ess_accompagnement.store.db import Database, open_database
+from ess_accompagnement.store.db import Database
 
 LOAD_BUDGET_SECONDS = 5.0  # measured at about 1.2 s; the budget only catches a row-by-row regression
-
-
-@pytest.fixture(scope="module")
-def communes_template(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database with every commune loaded, built once for this module."""
-    path = tmp_path_factory.mktemp("communes_template") / "communes.db"
-    shutil.copyfile(template_db, path)
-    database = open_database(path)
-    with database.engine.begin() as connection:
-        load_communes(connection)
-    database.close()
-    return path
-
-
-@pytest.fixture
-def loaded_db(communes_template: Path, tmp_path: Path) -> Iterator[Database]:
-    """A fresh copy of the loaded database for one test."""
-    path = tmp_path / "loaded.db"
-    shutil.copyfile(communes_template, path)
-    database = open_database(path)
-    yield database
-    database.close()
 
 
 def file_rows() -> list[dict[str, str]]:
