@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication
 
 from ess_accompagnement.store.db import Database, open_database
+from ess_accompagnement.ui.context import AppContext, for_owner
 
 DEMO_PROJECTS = 120
 DEMO_TODAY = date(2026, 3, 15)
@@ -53,3 +54,12 @@ def ui_settings(qapp: QApplication, tmp_path: Path) -> Iterator[Path]:  # noqa: 
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(directory))
     yield directory
     QSettings().clear()
+
+
+@pytest.fixture
+def ui_ctx(demo_db: Database) -> Iterator[AppContext]:
+    """The desktop's context on a private demo copy, acting as its owner advisor, on DEMO_TODAY."""
+    ctx = for_owner(demo_db, today=lambda: DEMO_TODAY)
+    yield ctx
+    ctx.tasks.wait_idle()
+    ctx.close()
