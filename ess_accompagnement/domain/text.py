@@ -30,8 +30,10 @@ def fts_prefix_query(text: str) -> str | None:
     """An FTS5 query matching every word of ``text`` as a prefix, or None when there is no word.
 
     Each token is quoted, so user input can never inject FTS5 syntax (AND, NEAR, column filters…).
+    One-letter words are left out (« l' », « d' », an initial): as prefixes they match nearly every
+    document, and they are not what anyone searches for.
     """
-    words = tokens(text)
+    words = [word for word in tokens(text) if len(word) > 1]
     if not words:
         return None
     return " ".join(f'"{word}"*' for word in words)

@@ -10,7 +10,15 @@ ignore them, see migrations/env.py.) A bulk load may drop the triggers, insert, 
   names, commune and EPCI, lead structure), per person and per structure. ``search_key`` maps the
   FTS rowid to the document's kind and UUID. FTS5 does not fold ligatures, so œ/æ are expanded in
   SQL, the same way ``domain.text.fold`` expands them on the query side.
-- ``project_state``: the current phase (latest phase change by date) and the date of last activity.
+  Structures are also indexed alone in ``search_org`` (a few dozen rows), so a search can always
+  rank them all, whereas ``search_fts`` ranks only a bounded set of candidates (see
+  ``domain.queries.search``). A project document names its lead structure by its short name only:
+  the full names (« … Centre-Val de Loire ») would make « val » or « loire » match every project.
+- ``project_state``: one row per project with what the project list filters and sorts on: the
+  current phase (latest phase change by date), the date of last activity (the latest dated event:
+  phase change, appointment held, referral step, note, financing step — planned appointments are
+  not activity), and copies of the project's sort key, status, lead structure and advisor, commune,
+  département and EPCI, with indexes that serve the list's filters in title order.
 """
 
 from __future__ import annotations
@@ -33,9 +41,9 @@ from sqlalchemy import (
 
 logger = logging.getLogger(__name__)
 
-DERIVED_VERSION = "3"
+DERIVED_VERSION = "4"
 _VERSION_KEY = "derived_version"
-DERIVED_TABLES = ("search_key", "search_fts", "project_state")
+DERIVED_TABLES = ("search_key", "search_fts", "search_org", "project_state")
 
 
 # Table objects for queries (kept out of the entities' metadata, so Alembic never manages them).
@@ -49,20 +57,27 @@ search_fts = Table(
     Column("rowid", Integer, primary_key=True), Column("title", String), Column("people", String),
     Column("place", String), Column("org", String), Column("rank", String),
 )
+search_org = Table(
+    "search_org", derived_metadata,
+    Column("rowid", Integer, primary_key=True), Column("title", String), Column("place", String),
+    Column("org", String), Column("rank", String),
+)
 project_state = Table(
     "project_state", derived_metadata,
-    Column("project_id", Uuid, primary_key=True), Column("phase", String(32)), Column("phase_since", Date),
-    Column("last_activity", Date),
+    Column("project_id", Uuid, primary_key=True), Column("live", Integer), Column("phase", String(32)),
+    Column("phase_since", Date), Column("last_activity", Date), Column("title_key", String),
+    Column("status", String(32)), Column("lead_structure_id", Uuid), Column("lead_advisor_id", Uuid),
+    Column("commune_code", String(5)), Column("departement", String(3)), Column("epci_siren", String(9)),
 )
 
 
-def fts_match(query: str) -> ColumnElement[bool]:
-    """``search_fts MATCH :query`` over every column (a column's own MATCH would search only it)."""
-    return literal_column("search_fts").op("MATCH")(query).self_group()  # type: ignore[no-any-return]
+def fts_match(query: str, table: str = "search_fts") -> ColumnElement[bool]:
+    """``<table> MATCH :query`` over every column (a column's own MATCH would search only it)."""
+    return literal_column(table).op("MATCH")(query).self_group()  # type: ignore[no-any-return]
 
 
 def is_derived_table(name: str) -> bool:
-    return name in DERIVED_TABLES or name.startswith("search_fts_")
+    return name in DERIVED_TABLES or name.startswith(("search_fts_", "search_org_"))
 
 
 def _fold(expr: str) -> str:
@@ -79,7 +94,7 @@ _PROJECT_PEOPLE = f"""(SELECT group_concat({_fold("pe.first_name || ' ' || pe.la
     WHERE m.project_id = p.id AND m.deleted_at IS NULL AND pe.deleted_at IS NULL)"""
 _PROJECT_PLACE = f"""(SELECT {_fold("c.name || ' ' || c.postal_codes || ' ' || coalesce(c.epci_name, '')")}
     FROM commune c WHERE c.code = p.commune_code)"""
-_PROJECT_ORG = f"""(SELECT {_fold("s.name || ' ' || coalesce(s.short_name, '')")}
+_PROJECT_ORG = f"""(SELECT {_fold("coalesce(s.short_name, s.name)")}
     FROM structure s WHERE s.id = p.lead_structure_id)"""
 
 
@@ -114,14 +129,22 @@ def _refresh_structures(selector: str) -> str:
     return f"""
     DELETE FROM search_fts WHERE rowid IN (
         SELECT k.rowid FROM search_key k JOIN structure s ON k.kind = 'structure' AND k.ref_id = s.id WHERE {selector});
+    DELETE FROM search_org WHERE rowid IN (
+        SELECT k.rowid FROM search_key k JOIN structure s ON k.kind = 'structure' AND k.ref_id = s.id WHERE {selector});
     INSERT OR IGNORE INTO search_key(kind, ref_id) SELECT 'structure', s.id FROM structure s WHERE {selector};
     INSERT INTO search_fts(rowid, title, people, place, org)
-        SELECT k.rowid, {_fold("s.name || ' ' || coalesce(s.short_name, '')")},
-               '', coalesce(s.departement, ''),
-               {_fold("coalesce((SELECT group_concat(j.value, ' ') FROM json_each(s.former_names) j), '')")}
+        SELECT k.rowid, {_STRUCTURE_NAME}, '', coalesce(s.departement, ''), {_STRUCTURE_FORMER}
+        FROM structure s JOIN search_key k ON k.kind = 'structure' AND k.ref_id = s.id
+        WHERE s.deleted_at IS NULL AND ({selector});
+    INSERT INTO search_org(rowid, title, place, org)
+        SELECT k.rowid, {_STRUCTURE_NAME}, coalesce(s.departement, ''), {_STRUCTURE_FORMER}
         FROM structure s JOIN search_key k ON k.kind = 'structure' AND k.ref_id = s.id
         WHERE s.deleted_at IS NULL AND ({selector});
     """
+
+
+_STRUCTURE_NAME = _fold("s.name || ' ' || coalesce(s.short_name, '')")
+_STRUCTURE_FORMER = _fold("coalesce((SELECT group_concat(j.value, ' ') FROM json_each(s.former_names) j), '')")
 
 
 # ---- Project state ------------------------------------------------------------------------------
@@ -132,22 +155,29 @@ _LATEST_PHASE = """FROM phase_change pc WHERE pc.project_id = p.id AND pc.delete
 
 def _refresh_state(selector: str) -> str:
     return f"""
-    INSERT OR REPLACE INTO project_state(project_id, phase, phase_since, last_activity)
-    SELECT p.id,
+    INSERT OR REPLACE INTO project_state(project_id, live, phase, phase_since, last_activity, title_key, status,
+        lead_structure_id, lead_advisor_id, commune_code, departement, epci_siren)
+    SELECT p.id, p.deleted_at IS NULL,
         (SELECT pc.phase {_LATEST_PHASE}),
         (SELECT pc.effective_date {_LATEST_PHASE}),
-        max(date(p.created_at),
-            coalesce((SELECT max(pc.effective_date) FROM phase_change pc
-                      WHERE pc.project_id = p.id AND pc.deleted_at IS NULL), ''),
-            coalesce((SELECT date(max(a.starts_at)) FROM appointment a
-                      WHERE a.project_id = p.id AND a.deleted_at IS NULL AND a.status != 'annule'), ''),
-            coalesce((SELECT max(max(r.proposed_on, coalesce(r.answered_on, ''), coalesce(r.closed_on, '')))
-                      FROM referral r WHERE r.project_id = p.id AND r.deleted_at IS NULL), ''),
-            coalesce((SELECT max(n.written_on) FROM note n WHERE n.project_id = p.id AND n.deleted_at IS NULL), ''),
-            coalesce((SELECT max(max(coalesce(f.requested_on, ''), coalesce(f.decided_on, '')))
-                      FROM financing f WHERE f.project_id = p.id AND f.deleted_at IS NULL), ''))
+        {_LAST_ACTIVITY},
+        p.sort_key, p.status, p.lead_structure_id, p.lead_advisor_id, p.commune_code,
+        (SELECT c.departement FROM commune c WHERE c.code = p.commune_code),
+        (SELECT c.epci_siren FROM commune c WHERE c.code = p.commune_code)
     FROM project p WHERE {selector};
     """
+
+
+_LAST_ACTIVITY = """max(date(p.created_at),
+        coalesce((SELECT max(pc.effective_date) FROM phase_change pc
+                  WHERE pc.project_id = p.id AND pc.deleted_at IS NULL), ''),
+        coalesce((SELECT date(max(a.starts_at)) FROM appointment a
+                  WHERE a.project_id = p.id AND a.deleted_at IS NULL AND a.status = 'realise'), ''),
+        coalesce((SELECT max(max(r.proposed_on, coalesce(r.answered_on, ''), coalesce(r.closed_on, '')))
+                  FROM referral r WHERE r.project_id = p.id AND r.deleted_at IS NULL), ''),
+        coalesce((SELECT max(n.written_on) FROM note n WHERE n.project_id = p.id AND n.deleted_at IS NULL), ''),
+        coalesce((SELECT max(max(coalesce(f.requested_on, ''), coalesce(f.decided_on, '')))
+                  FROM financing f WHERE f.project_id = p.id AND f.deleted_at IS NULL), ''))"""
 
 
 # ---- Schema -------------------------------------------------------------------------------------
@@ -164,14 +194,31 @@ CREATE VIRTUAL TABLE search_fts USING fts5(
     tokenize = "unicode61 remove_diacritics 2",
     prefix = '2 3'
 );
+CREATE VIRTUAL TABLE search_org USING fts5(
+    title, place, org,
+    tokenize = "unicode61 remove_diacritics 2"
+);
 CREATE TABLE project_state (
     project_id CHAR(32) PRIMARY KEY,
+    live INTEGER NOT NULL,
     phase VARCHAR(32),
     phase_since DATE,
-    last_activity DATE
+    last_activity DATE,
+    title_key VARCHAR(200),
+    status VARCHAR(32),
+    lead_structure_id CHAR(32),
+    lead_advisor_id CHAR(32),
+    commune_code VARCHAR(5),
+    departement VARCHAR(3),
+    epci_siren VARCHAR(9)
 );
-CREATE INDEX ix_project_state_phase ON project_state (phase, last_activity);
-CREATE INDEX ix_project_state_activity ON project_state (last_activity);
+CREATE INDEX ix_project_state_title ON project_state (live, title_key, project_id);
+CREATE INDEX ix_project_state_phase ON project_state (live, phase, departement, title_key, project_id);
+CREATE INDEX ix_project_state_departement ON project_state (live, departement, title_key, project_id);
+CREATE INDEX ix_project_state_epci ON project_state (live, epci_siren, title_key, project_id);
+CREATE INDEX ix_project_state_structure ON project_state (live, lead_structure_id, title_key, project_id);
+CREATE INDEX ix_project_state_advisor ON project_state (live, lead_advisor_id, title_key, project_id);
+CREATE INDEX ix_project_state_activity ON project_state (live, last_activity, project_id);
 """
 
 
@@ -187,6 +234,9 @@ def _triggers() -> list[str]:
                  _refresh_projects("p.id = NEW.id") + _refresh_state("p.id = NEW.id")),
         _trigger("trg_project_upd", "UPDATE OF title, commune_code, lead_structure_id, deleted_at", "project",
                  _refresh_projects("p.id = NEW.id")),
+        _trigger("trg_project_state_upd",
+                 "UPDATE OF sort_key, status, lead_structure_id, lead_advisor_id, commune_code, deleted_at",
+                 "project", _refresh_state("p.id = NEW.id")),
         _trigger("trg_member_ins", "INSERT", "project_member", _refresh_projects(by_new_project)),
         _trigger("trg_member_upd", "UPDATE", "project_member",
                  _refresh_projects(f"{by_new_project} OR {by_old_project}")),
@@ -202,6 +252,8 @@ def _triggers() -> list[str]:
                  _refresh_structures("s.id = NEW.id") + _refresh_projects("p.lead_structure_id = NEW.id")),
         _trigger("trg_commune_upd", "UPDATE OF name, epci_name, postal_codes", "commune",
                  _refresh_projects("p.commune_code = NEW.code")),
+        _trigger("trg_commune_state_upd", "UPDATE OF departement, epci_siren", "commune",
+                 _refresh_state("p.commune_code = NEW.code")),
     ]
     for table, columns in (
         ("phase_change", "phase, effective_date, deleted_at, project_id"),
@@ -259,6 +311,7 @@ def create_triggers(connection: Connection) -> None:
 def rebuild(connection: Connection) -> None:
     """Recompute every derived row from the synced tables."""
     connection.exec_driver_sql("DELETE FROM search_fts")
+    connection.exec_driver_sql("DELETE FROM search_org")
     connection.exec_driver_sql("DELETE FROM search_key")
     connection.exec_driver_sql("DELETE FROM project_state")
     _executescript(connection, _refresh_structures("1") + _refresh_persons("1") + _refresh_projects("1")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, text, update
 
 from ess_accompagnement.domain import appointments, phases
-from ess_accompagnement.domain.codes import AppointmentMode, Phase
+from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus, Phase, ProjectStatus
+from ess_accompagnement.domain.projects import ProjectEdit, edit_project
 from ess_accompagnement.domain.entities import Person, Project, ProjectMember, Structure
 from ess_accompagnement.domain.queries.projects import ProjectFilter, project_ids
 from ess_accompagnement.domain.queries.search import search
@@ -109,3 +111,65 @@ def test_structures_are_found_by_former_names(world: World) -> None:
         structure = session.get(Structure, world.france_active)
         structure.former_names = ["Centre Actif"]
     assert "France Active Centre-Val de Loire" in found(world, "centre actif")
+
+
+def test_planned_appointments_are_not_activity(world: World) -> None:
+    # GIVEN a project whose only appointment is planned for next month
+    project = world.new_project()
+    before = state(world, project)[2]
+    with world.db.transaction() as session:
+        appointments.add_appointment(session, world.camille, appointments.AppointmentDraft(
+            project, dt.datetime(2026, 12, 20, 9, tzinfo=dt.UTC), 60, AppointmentMode.VISIO,
+            status=AppointmentStatus.PLANIFIE), now=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    # THEN its last activity did not move into the future
+    assert state(world, project)[2] == before
+
+
+def test_project_state_copies_what_the_list_filters_on(world: World) -> None:
+    # GIVEN a project in Tours, then edited to a new status and moved to Châteauroux
+    project = world.new_project()
+    with world.db.read() as session:
+        row = session.execute(select(derived.project_state).where(derived.project_state.c.project_id == project)).one()
+    assert (row.live, row.departement, row.epci_siren, row.status) == (1, "37", "243700754", "actif")
+    with world.db.transaction() as session:
+        edit_project(session, world.camille, project, ProjectEdit(status=ProjectStatus.EN_VEILLE, commune_code="36044"))
+    with world.db.read() as session:
+        row = session.execute(select(derived.project_state).where(derived.project_state.c.project_id == project)).one()
+    assert (row.departement, row.epci_siren, row.status) == ("36", None, "en_veille")
+    # WHEN it is deleted THEN the list no longer shows it
+    with world.db.transaction() as session:
+        session.get(Project, project).deleted_at = dt.datetime.now(dt.UTC)
+    with world.db.read() as session:
+        assert project_ids(session, ProjectFilter()) == []
+
+
+def test_search_ranks_a_bounded_set_and_always_offers_structures(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN more matching projects than the search ranks
+    from ess_accompagnement.domain.queries import search as search_module
+
+    monkeypatch.setattr(search_module, "RANKED_CANDIDATES", 3)
+    for number in range(6):
+        world.new_project(f"Franchise solidaire {number}")
+    # WHEN searching a prefix they and a structure share
+    with world.db.read() as session:
+        hits = search(session, "fran")
+    # THEN the structure comes first, then the most recent projects only
+    assert hits[0].kind == "structure" and hits[0].title.startswith("France Active")
+    assert sorted(hit.title for hit in hits[1:]) == [f"Franchise solidaire {n}" for n in (3, 4, 5)]
+
+
+def test_a_project_is_not_found_by_its_structure_full_name(world: World) -> None:
+    # GIVEN a project led by « URSCOP Centre-Val de Loire », short name « URSCOP »
+    with world.db.transaction() as session:
+        session.get(Structure, world.urscop).short_name = "URSCOP"
+    world.new_project("Garage solidaire")
+    # THEN « centre » does not find it through its structure, but « urscop » does
+    assert project_search(world, "centre") == []
+    assert len(project_search(world, "urscop")) == 1
+
+
+def test_one_letter_words_are_left_out_of_searches(world: World) -> None:
+    project = world.new_project("L'Atelier vélo")
+    assert project_search(world, "l atel") == [project]
+    with world.db.read() as session:
+        assert search(session, "l") == []
