@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -58,6 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         option = f" [{exc.field}]" if exc.field and args.verbose else ""
         print(f"Erreur{option} : {exc.message}", file=sys.stderr)
         return EXIT_USER
+    except BrokenPipeError:
+        # The reader of our output went away (``ess-acc project list | head``): not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("Interrompu : rien n'a été enregistré pour la commande en cours.", file=sys.stderr)
         return EXIT_USER

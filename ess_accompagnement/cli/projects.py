@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import uuid
+
+from sqlalchemy.orm import Session
 
 from ess_accompagnement.cli.context import Context, parse_code, project_id, short
 from ess_accompagnement.cli.output import print_fields, print_json, print_table, text
 from ess_accompagnement.domain import appointments, financing, phases, projects
+from ess_accompagnement.domain.advisors import resolve_advisor
 from ess_accompagnement.domain.codes import (
     AppointmentMode,
     AppointmentStatus,
@@ -164,10 +168,8 @@ def _optional(enum_cls: type, value: str | None, option: str) -> object:
     return parse_code(enum_cls, value, option) if value else None
 
 
-def _advisor(session: object, value: str | None) -> object:
-    from ess_accompagnement.domain.advisors import resolve_advisor
-
-    return resolve_advisor(session, value) if value else None  # type: ignore[arg-type]
+def _advisor(session: Session, value: str | None) -> uuid.UUID | None:
+    return resolve_advisor(session, value) if value else None
 
 
 def cmd_project_list(ctx: Context) -> int:
