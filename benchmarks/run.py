@@ -187,7 +187,7 @@ def _list_page(db: Database, criteria: ProjectFilter) -> object:
 
 def _timeline(db: Database, project: Any) -> object:
     with db.read() as session:
-        return project_detail.timeline(session, project, today=TODAY)
+        return project_detail.timeline(session, project, today=TODAY, reader_structure_id=None)
 
 
 class Recorder:

@@ -206,7 +206,8 @@ def _departement(value: str | None) -> str | None:
 
 def cmd_project_show(ctx: Context) -> int:
     with ctx.db().read() as session:
-        detail = project_detail(session, project_id(session, ctx.args.project), today=ctx.today)
+        detail = project_detail(session, project_id(session, ctx.args.project), today=ctx.today,
+                                reader_structure_id=ctx.actor(session).structure_id)
     if ctx.args.json:
         print_json(detail)
     else:

@@ -84,6 +84,7 @@ from ess_accompagnement.domain.entities import (
     Structure,
 )
 from ess_accompagnement.domain.errors import NotFoundError, RuleError, ValidationError
+from ess_accompagnement.domain.queries.parcours import PARCOURS_STATUSES, in_parcours, parcours_start
 from ess_accompagnement.domain.queries.project_detail import ProjectDetail, project_detail
 from ess_accompagnement.domain.queries.projects import role_order
 from ess_accompagnement.domain.referrals import derived_status, expires_on
@@ -97,9 +98,6 @@ logger = logging.getLogger(__name__)
 
 # Consent scopes that allow a holder's identity and contact details in a partner's copy.
 PARTNER_CONSENTS = frozenset({ConsentScope.PARTENAIRES, ConsentScope.PARTENAIRES_FINANCEURS})
-# Referral statuses that count as a step of the parcours (the project reached, or is waiting at, that structure).
-PARCOURS_STATUSES = frozenset({ReferralStatus.PROPOSEE, ReferralStatus.ACCEPTEE, ReferralStatus.EN_COURS,
-                               ReferralStatus.ABOUTIE, ReferralStatus.ABANDONNEE, ReferralStatus.REFUSEE})
 # What the holder's copy lists among « the structures that accompany you ».
 HOLDER_REFERRAL_STATUSES = PARCOURS_STATUSES - {ReferralStatus.REFUSEE}
 
@@ -254,10 +252,10 @@ class SummaryData:
     @property
     def parcours(self) -> tuple[ParcoursStep, ...]:
         """The chain of structures the project went through, in order: lead structure, then referrals."""
-        since = self.phases[0].effective_date if self.phases else self.project.created_at.date()
+        since = parcours_start(self.phases[0].effective_date if self.phases else None, self.project.created_at)
         steps = [ParcoursStep(self.lead, None, since, None)]
         steps += [ParcoursStep(r.to_structure, r.dispositif, r.proposed_on, r)
-                  for r in self.referrals if r.status in PARCOURS_STATUSES]
+                  for r in self.referrals if in_parcours(r.status)]
         return tuple(steps)
 
     @property
@@ -290,7 +288,7 @@ def _total(instrument: Instrument | None, lines: list[FinancingRow]) -> Instrume
 def build_summary(session: Session, project_id: uuid.UUID, *, printing_structure_id: uuid.UUID,
                   today: dt.date) -> SummaryData:
     """Everything the printing structure may see of the project (the internal variant's data)."""
-    detail = project_detail(session, project_id, today=today)
+    detail = project_detail(session, project_id, today=today, reader_structure_id=printing_structure_id)
     referrals = _referrals(session, project_id, today)
     cards = _structure_cards(session, {printing_structure_id, detail.lead_structure_id})
     data = SummaryData(

@@ -52,7 +52,7 @@ def test_current_phase_is_the_latest_change_by_date(world: World) -> None:
         change_phase(session, world.camille, project, CO, date=dt.date(2026, 2, 1), reason=None, today=TODAY)
     # THEN the derived current phase is consolidation, since 01/02/2026
     with world.db.read() as session:
-        detail = project_detail(session, project, today=TODAY)
+        detail = project_detail(session, project, today=TODAY, reader_structure_id=world.camille.structure_id)
     assert (detail.phase, detail.phase_since) == (CO, dt.date(2026, 2, 1))
     assert [e.title for e in detail.timeline if e.kind == "phase"] == [
         "Phase : émergence", "Phase : création", "Phase : consolidation"]
@@ -107,3 +107,22 @@ def test_read_only_advisor_cannot_write(world: World) -> None:
     project = world.new_project(actor=world.camille)
     with pytest.raises(RuleError, match="lecture seule"), world.db.transaction() as session:
         change_phase(session, world.reader, project, CR, date=TODAY, reason=None, today=TODAY)
+
+
+def test_the_timeline_hides_other_structures_private_notes(world: World) -> None:
+    from ess_accompagnement.domain.notes import NoteDraft, add_note
+
+    # GIVEN a private note and a shared note written by the lead structure
+    project = world.new_project()
+    with world.db.transaction() as session:
+        add_note(session, world.camille, NoteDraft(project, "Note interne"), today=TODAY)
+        add_note(session, world.camille, NoteDraft(project, "Note partagée", shared=True), today=TODAY)
+
+    def notes(reader: object) -> list[str]:
+        with world.db.read() as session:
+            detail = project_detail(session, project, today=TODAY, reader_structure_id=reader)  # type: ignore[arg-type]
+        return sorted(entry.detail or "" for entry in detail.timeline if entry.kind == "note")
+
+    # THEN the lead structure sees both, another structure only the shared one
+    assert notes(world.camille.structure_id) == ["Note interne", "Note partagée"]
+    assert notes(world.lea.structure_id) == notes(None) == ["Note partagée"]

@@ -45,7 +45,7 @@ def test_create_project_with_collective_holders(world: World) -> None:
     with world.db.read() as session:
         project = session.get(Project, project_id)
         members = session.execute(select(ProjectMember)).scalars().all()
-        detail = project_detail(session, project_id, today=TODAY)
+        detail = project_detail(session, project_id, today=TODAY, reader_structure_id=world.camille.structure_id)
     assert project.title == "SCIC Énergie citoyenne" and project.siret == "73282932000074"
     assert project.owner_structure_id == world.urscop and project.lead_advisor_id == world.camille.advisor_id
     assert [(h.last_name, h.role) for h in detail.holders] == [

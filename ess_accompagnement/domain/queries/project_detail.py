@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ess_accompagnement.domain import settings
@@ -110,7 +110,9 @@ class ProjectDetail:
     timeline: tuple[TimelineEntry, ...]
 
 
-def project_detail(session: Session, project_id: uuid.UUID, *, today: dt.date) -> ProjectDetail:
+def project_detail(session: Session, project_id: uuid.UUID, *, today: dt.date,
+                   reader_structure_id: uuid.UUID | None) -> ProjectDetail:
+    """The project's file as ``reader_structure_id`` may see it (None: only what is shared with all)."""
     row = session.execute(
         select(Project, project_state.c.phase, project_state.c.phase_since, Commune.name, Commune.departement,
                Commune.epci_name, Structure.name, Advisor.name)
@@ -132,7 +134,7 @@ def project_detail(session: Session, project_id: uuid.UUID, *, today: dt.date) -
         jobs_maintained=p.jobs_maintained, innovation_sociale=p.innovation_sociale, esus=p.esus,
         confidential=p.confidential, created_at=p.created_at, holders=tuple(holders(session, project_id)),
         open_next_steps=tuple(open_next_steps(session, project_id)),
-        timeline=tuple(timeline(session, project_id, today=today)),
+        timeline=tuple(timeline(session, project_id, today=today, reader_structure_id=reader_structure_id)),
     )
 
 
@@ -156,14 +158,19 @@ def open_next_steps(session: Session, project_id: uuid.UUID) -> list[tuple[str, 
     return [(text, due) for text, due in rows]
 
 
-def timeline(session: Session, project_id: uuid.UUID, *, today: dt.date) -> list[TimelineEntry]:
-    """Every phase change, appointment, referral, financing line and note, oldest first."""
+def timeline(session: Session, project_id: uuid.UUID, *, today: dt.date,
+             reader_structure_id: uuid.UUID | None) -> list[TimelineEntry]:
+    """Every phase change, appointment, referral, financing line and note, oldest first.
+
+    Notes stay with the structure that wrote them unless shared: another structure's private notes
+    are left out (all private notes when ``reader_structure_id`` is None).
+    """
     entries = (
         _phase_entries(session, project_id)
         + _appointment_entries(session, project_id)
         + _referral_entries(session, project_id, today)
         + _financing_entries(session, project_id)
-        + _note_entries(session, project_id)
+        + _note_entries(session, project_id, reader_structure_id)
     )
     return sorted(entries, key=lambda entry: entry.sort_key)
 
@@ -240,10 +247,11 @@ def _financing_entries(session: Session, project_id: uuid.UUID) -> list[Timeline
     return entries
 
 
-def _note_entries(session: Session, project_id: uuid.UUID) -> list[TimelineEntry]:
+def _note_entries(session: Session, project_id: uuid.UUID, reader: uuid.UUID | None) -> list[TimelineEntry]:
+    readable = Note.shared.is_(True) if reader is None else or_(Note.shared.is_(True), Note.owner_structure_id == reader)
     rows = session.execute(
         select(Note.id, Note.written_on, Note.text, Structure.name)
         .join(Structure, Structure.id == Note.owner_structure_id)
-        .where(Note.project_id == project_id, Note.deleted_at.is_(None))
+        .where(Note.project_id == project_id, Note.deleted_at.is_(None), readable)
     ).all()
     return [TimelineEntry(date, "note", id_, "Note", text, structure) for id_, date, text, structure in rows]

@@ -11,15 +11,20 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ess_accompagnement.domain import settings
-from ess_accompagnement.domain.codes import ReferralOutcome, ReferralStatus, RefusalReason
+from ess_accompagnement.domain.codes import Phase, ReferralOutcome, ReferralStatus, RefusalReason
 from ess_accompagnement.domain.entities import Dispositif, Project, Referral, Structure
 from ess_accompagnement.domain.referrals import derived_status, expires_on
+
+REMINDER_DAYS = 7
+"""An unanswered referral expiring within this many days is due a reminder (« relance »)."""
 
 
 class Box(StrEnum):
     INBOX = "inbox"
     OUTBOX = "outbox"
     BOTH = "both"
+    ALL = "all"
+    """Every referral, whichever structures it links (a project's referrals; requires ``project_id``)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,18 @@ class ReferralRow:
     refusal_reason: RefusalReason | None
     outcome: ReferralOutcome | None
     incoming: bool
+    days_left: int | None = None  # days before expiry, while unanswered
+    phase_at_referral: Phase | None = None
+    comment: str | None = None  # the receiver's answer or outcome comment
+
+    @property
+    def awaiting_answer(self) -> bool:
+        return self.status is ReferralStatus.PROPOSEE
+
+    @property
+    def near_expiry(self) -> bool:
+        """Unanswered and expiring within REMINDER_DAYS days: the sender should send a reminder."""
+        return self.days_left is not None and self.days_left <= REMINDER_DAYS
 
 
 def referral_rows(
@@ -48,8 +65,9 @@ def referral_rows(
     box: Box = Box.BOTH,
     today: dt.date,
     project_id: uuid.UUID | None = None,
+    statuses: frozenset[ReferralStatus] | None = None,
 ) -> list[ReferralRow]:
-    """The structure's referrals, newest first."""
+    """The structure's referrals, newest first (only those in ``statuses`` when given)."""
     source, target = aliased(Structure), aliased(Structure)
     query = (
         select(Referral, Project.title, source.name, target.name, Dispositif.name)
@@ -64,20 +82,27 @@ def referral_rows(
         query = query.where(Referral.to_structure_id == structure_id)
     elif box is Box.OUTBOX:
         query = query.where(Referral.from_structure_id == structure_id)
-    else:
+    elif box is Box.BOTH:
         query = query.where(or_(Referral.to_structure_id == structure_id, Referral.from_structure_id == structure_id))
+    elif project_id is None:
+        raise ValueError("Box.ALL lists one project's referrals: give project_id")
     if project_id is not None:
         query = query.where(Referral.project_id == project_id)
     expiry = settings.referral_expiry_days(session)
-    rows = []
-    for r, title, from_name, to_name, dispositif in session.execute(query):
-        status = derived_status(r.answer, r.cancelled_on, r.proposed_on, today=today, expiry_days=expiry)
-        rows.append(ReferralRow(
-            id=r.id, project_id=r.project_id, project_title=title, from_structure=from_name, to_structure=to_name,
-            dispositif=dispositif, motive=r.motive, status=status, proposed_on=r.proposed_on,
-            answered_on=r.answered_on,
-            expires_on=expires_on(r.proposed_on, expiry) if status is ReferralStatus.PROPOSEE else None,
-            age_days=(today - r.proposed_on).days, refusal_reason=r.refusal_reason, outcome=r.outcome,
-            incoming=r.to_structure_id == structure_id,
-        ))
-    return rows
+    rows = [_row(r, title, from_name, to_name, dispositif, structure_id, today, expiry)
+            for r, title, from_name, to_name, dispositif in session.execute(query)]
+    return rows if statuses is None else [row for row in rows if row.status in statuses]
+
+
+def _row(r: Referral, title: str, from_name: str, to_name: str, dispositif: str | None, structure_id: uuid.UUID,
+         today: dt.date, expiry: int) -> ReferralRow:
+    status = derived_status(r.answer, r.cancelled_on, r.proposed_on, today=today, expiry_days=expiry)
+    expires = expires_on(r.proposed_on, expiry) if status is ReferralStatus.PROPOSEE else None
+    return ReferralRow(
+        id=r.id, project_id=r.project_id, project_title=title, from_structure=from_name, to_structure=to_name,
+        dispositif=dispositif, motive=r.motive, status=status, proposed_on=r.proposed_on,
+        answered_on=r.answered_on, expires_on=expires, age_days=(today - r.proposed_on).days,
+        refusal_reason=r.refusal_reason, outcome=r.outcome, incoming=r.to_structure_id == structure_id,
+        days_left=(expires - today).days if expires is not None else None, phase_at_referral=r.phase_at_referral,
+        comment=r.outcome_comment or r.answer_comment or r.cancel_comment,
+    )

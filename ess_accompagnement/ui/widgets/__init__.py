@@ -1,0 +1,1 @@
+"""Small widgets shared by the screens (global search, long-task progress, labelled filters)."""
