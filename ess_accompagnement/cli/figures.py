@@ -1,4 +1,4 @@
-"""Commands that print and export figures: indicators, agenda (.ics), observatory export."""
+"""Commands that print and export figures: indicators, rapport d'activité, agenda (.ics), observatory export."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from ess_accompagnement.domain.errors import UserFacingError, ValidationError
 from ess_accompagnement.domain.queries import catalogue as catalogue_queries
 from ess_accompagnement.domain.queries.projects import project_rows
 from ess_accompagnement.domain.validation import format_date, french_date
+from ess_accompagnement.reports.activity import build_activity_report, check_output, write_activity_report
 from ess_accompagnement.reports.calendar import export_agenda
 from ess_accompagnement.reports.observatory import ObservatoryFormat, export_observatory
 
@@ -46,6 +47,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="lister les projets derrière un chiffre, ex. projets_accompagnes.phase=creation")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_indicators)
+
+    p = commands.add_parser("rapport", help="rapport d'activité d'une période, en PDF ou en XLSX")
+    p.add_argument("--from", dest="start", required=True, metavar="JJ/MM/AAAA", help="premier jour de la période")
+    p.add_argument("--to", dest="end", required=True, metavar="JJ/MM/AAAA", help="dernier jour (date « au »)")
+    p.add_argument("--out", required=True, metavar="FICHIER.pdf|FICHIER.xlsx",
+                   help="fichier à écrire (remplacé s'il existe) ; le format suit l'extension")
+    p.add_argument("--structure", metavar="STRUCTURE", help="le travail de cette structure seulement")
+    p.add_argument("--departement", metavar="DÉP", help="projets des communes de ce département (ex. 37)")
+    p.set_defaults(handler=cmd_rapport, dispositif=None, epci=None)
 
     p = commands.add_parser("agenda", help="écrire les rendez-vous d'un conseiller dans un fichier .ics")
     p.add_argument("--out", required=True, metavar="FICHIER.ics")
@@ -217,6 +227,29 @@ def _print_breakdown(figures: ind.Indicators, dimension: ind.Dimension) -> None:
             for f in figures.breakdown(indicator, dimension)]
     print_table(["Valeur", "Code", definition.counts.capitalize(), "Part"], rows, max_width=50)
     print(f"\nDétail : --explain {indicator}.{dimension.value}=CODE")
+
+
+# ---- rapport d'activité ------------------------------------------------------------------------
+
+
+def cmd_rapport(ctx: Context) -> int:
+    """Write the activity report of a period; its path on standard output, a summary on standard error."""
+    a = ctx.args
+    start, end = _date(a.start, "--from"), _date(a.end, "--to")
+    assert start is not None and end is not None
+    _period(start, end)
+    with naming("--out", field="out"):
+        out = check_output(a.out)
+    with ctx.db().read() as session:
+        scope = _scope(session, a, start, end)
+        report = build_activity_report(session, scope, printing_structure_id=ctx.actor(session).structure_id,
+                                       today=ctx.today)
+    with naming("--out", field="out"):
+        write_activity_report(report, out)
+    print(out.resolve())
+    print(f"Rapport d'activité du {format_date(start)} au {format_date(end)} écrit : "
+          f"{report.indicators.count('projets_accompagnes')} projets accompagnés.", file=sys.stderr)
+    return 0
 
 
 # ---- agenda --------------------------------------------------------------------------------------
