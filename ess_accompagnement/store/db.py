@@ -45,6 +45,8 @@ def make_engine(path: Path | str) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # Sync capture triggers run only WHEN sync_capture_enabled(); the sync apply path turns it off.
+        dbapi_connection.create_function("sync_capture_enabled", 0, _capture_enabled)
         cursor = dbapi_connection.cursor()
         for pragma in PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
@@ -56,6 +58,10 @@ def make_engine(path: Path | str) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _capture_enabled() -> int:
+    return 1
 
 
 class Database:
@@ -96,6 +102,7 @@ class Database:
 def open_database(path: Path | str, *, create: bool = True) -> Database:
     """Open the database at ``path``, creating it if asked, and bring its schema up to date."""
     from ess_accompagnement.store import derived, migrate
+    from ess_accompagnement.sync import install as sync_install
 
     path = Path(path)
     if not path.exists():
@@ -109,8 +116,11 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
         migrate.upgrade(engine)
         with engine.begin() as connection:
             derived.ensure(connection)
+            sync_install.on_open(connection, path)
     except sqlite3.DatabaseError as exc:  # pragma: no cover - depends on a damaged file
         engine.dispose()
         raise UserFacingError(f"Le fichier {path} n'est pas une base ESS Accompagnement lisible.", field="db") from exc
     logger.debug("database opened")
-    return Database(path, engine)
+    database = Database(path, engine)
+    sync_install.attach(database._writer)  # seal captured changes before every use case commits
+    return database

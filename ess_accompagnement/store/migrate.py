@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+import ess_accompagnement.sync.schema  # noqa: F401 - registers the sync tables on Base.metadata
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

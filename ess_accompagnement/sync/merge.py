@@ -1,0 +1,146 @@
+"""Per-field multi-value registers: leaves, supersession, and the log writer shared by seal and apply.
+
+A field's state is the set of its *leaves* per scope: versions no later version in the same scope has
+seen. Version ``v`` of transaction T supersedes leaf ``L`` (same scope) when T's deps cover L's dot
+(``deps[L.site] >= L.seq``) or T is a later transaction of the same site. Because transactions are
+applied in causal order (apply.py parks the others), an incoming version is never superseded by a leaf
+already here, so applying is: drop what it supersedes, add it. A local write's deps are the whole
+applied version vector of the scope, so it supersedes every leaf: that is how a resolution closes a
+conflict everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ess_accompagnement.sync.codec import Tx, decode_val, dot
+
+RowKey = tuple[str, str]  # (tbl, pk)
+Dot = tuple[str, str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    scope: str
+    site: str
+    seq: int
+    hlc: int
+    val: Any
+
+    @property
+    def dot(self) -> Dot:
+        return (self.scope, self.site, self.seq)
+
+
+def supersedes(site: str, seq: int, deps: dict[str, int], leaf: Leaf) -> bool:
+    return (leaf.site == site and leaf.seq < seq) or deps.get(leaf.site, 0) >= leaf.seq
+
+
+def winner(leaves: Iterable[Leaf]) -> Leaf:
+    """The displayed value among concurrent leaves: highest HLC, then highest site id (deterministic)."""
+    return max(leaves, key=lambda leaf: (leaf.hlc, leaf.site, leaf.seq))
+
+
+class Merger:
+    """Leaves of the rows touched by one batch, loaded lazily, written back by :meth:`flush`."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.rows: dict[RowKey, dict[str, list[Leaf]]] = {}
+        self.dirty: set[RowKey] = set()
+        self._deps: dict[Dot, dict[str, int]] = {}
+
+    def row(self, key: RowKey) -> dict[str, list[Leaf]]:
+        row = self.rows.get(key)
+        if row is None:
+            row = {}
+            for col, scope, site, seq, hlc, val in self.raw.execute(
+                "SELECT col, scope, site, seq, hlc, val FROM sync_fv WHERE tbl = ? AND pk = ?", key
+            ):
+                row.setdefault(col, []).append(Leaf(scope, site, seq, hlc, val))
+            self.rows[key] = row
+        return row
+
+    def apply_tx(self, tx: Tx, refused: frozenset[int] = frozenset()) -> None:
+        scope, site, seq = dot(tx)
+        deps: dict[str, int] = tx["deps"]
+        self._deps[(scope, site, seq)] = deps
+        for idx, (tbl, pk, col, val) in enumerate(tx["changes"]):
+            if idx in refused:
+                continue
+            key = (tbl, pk)
+            row = self.row(key)
+            leaves = row.get(col, [])
+            if any(leaf.site == site and leaf.seq == seq and leaf.scope == scope for leaf in leaves):
+                continue
+            kept = [leaf for leaf in leaves if leaf.scope != scope or not supersedes(site, seq, deps, leaf)]
+            kept.append(Leaf(scope, site, seq, tx["hlc"], decode_val(val)))
+            row[col] = kept
+            self.dirty.add(key)
+
+    def deps_of(self, leaf: Leaf) -> dict[str, int]:
+        deps = self._deps.get(leaf.dot)
+        if deps is None:
+            found = self.raw.execute("SELECT deps FROM sync_tx WHERE scope = ? AND site = ? AND seq = ?",
+                                     leaf.dot).fetchone()
+            deps = json.loads(found[0]) if found else {}
+            self._deps[leaf.dot] = deps
+        return deps
+
+    def saw(self, later: Leaf, earlier: Leaf) -> bool:
+        """Had the author of ``later`` seen ``earlier``? (Only meaningful within one scope.)"""
+        if later.scope != earlier.scope:
+            return False
+        if later.site == earlier.site:
+            return later.seq >= earlier.seq
+        return self.deps_of(later).get(earlier.site, 0) >= earlier.seq
+
+    def flush(self) -> None:
+        """Write the leaves of every touched row back to ``sync_fv``."""
+        if not self.dirty:
+            return
+        keys = sorted(self.dirty)
+        self.raw.executemany("DELETE FROM sync_fv WHERE tbl = ? AND pk = ?", keys)
+        self.raw.executemany(
+            "INSERT INTO sync_fv(tbl, pk, col, scope, site, seq, hlc, val) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(tbl, pk, col, leaf.scope, leaf.site, leaf.seq, leaf.hlc, leaf.val)
+             for tbl, pk in keys for col, leaves in self.rows[(tbl, pk)].items() for leaf in leaves],
+        )
+
+
+class LogWriter:
+    """Buffers ``sync_tx`` / ``sync_change`` rows and version-vector bumps, written by :meth:`flush`."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.next_ord = int(raw.execute("SELECT coalesce(max(ord), 0) + 1 FROM sync_tx").fetchone()[0])
+        self.txs: list[tuple[Any, ...]] = []
+        self.changes: list[tuple[Any, ...]] = []
+        self.vv: dict[tuple[str, str], int] = {}
+
+    def record(self, tx: Tx, origin: str, refused: frozenset[int] = frozenset()) -> None:
+        scope, site, seq = dot(tx)
+        self.txs.append((scope, site, seq, tx["hlc"], json.dumps(tx["deps"], sort_keys=True), tx.get("author"),
+                         tx.get("structure"), tx.get("schema", 0), tx.get("prev_hash"), tx["tx_hash"], origin,
+                         self.next_ord))
+        self.next_ord += 1
+        self.changes.extend((scope, site, seq, idx, c[0], c[1], c[2], decode_val(c[3]), 1 if idx in refused else 0)
+                            for idx, c in enumerate(tx["changes"]))
+        self.vv[(scope, site)] = seq
+
+    def flush(self) -> None:
+        self.raw.executemany("INSERT INTO sync_tx(scope, site, seq, hlc, deps, author, structure, schema_ver, "
+                             "prev_hash, tx_hash, origin, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.txs)
+        self.raw.executemany("INSERT INTO sync_change(scope, site, seq, idx, tbl, pk, col, val, refused) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.changes)
+        self.raw.executemany("INSERT OR REPLACE INTO sync_vv(scope, site, seq) VALUES (?, ?, ?)",
+                             [(scope, site, seq) for (scope, site), seq in self.vv.items()])
+        self.txs, self.changes, self.vv = [], [], {}
+
+
+def load_vv(raw: sqlite3.Connection, scope: str) -> dict[str, int]:
+    return dict(raw.execute("SELECT site, seq FROM sync_vv WHERE scope = ?", (scope,)).fetchall())

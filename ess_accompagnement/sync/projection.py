@@ -1,0 +1,134 @@
+"""Projection: the domain tables show, for each field, the displayed winner of its leaves.
+
+- When a field has leaves in several scopes (a project mirrored into a referral share), the copy
+  projects the leaves of its first scope by :func:`scopes.scope_rank` (home scope before shares).
+- Deletes: ``deleted_at`` is a field like any other, but a row whose winning ``deleted_at`` is set stays
+  visible (``deleted_at`` projected NULL) while some leaf of another field was not seen by any of the
+  delete's leaves: an edit concurrent with a delete keeps the record and shows a conflict. A delete that
+  saw every edit wins; a stale edit the deleter had seen never resurrects the row.
+- Derived columns (sort keys) are recomputed here, since they never travel.
+- Rows unknown here are inserted from their leaves; NOT NULL columns without a leaf get a neutral value.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Integer, Numeric, String, Text
+
+from ess_accompagnement.domain.text import sort_key
+from ess_accompagnement.sync import capture
+from ess_accompagnement.sync.merge import Leaf, Merger, RowKey, winner
+from ess_accompagnement.sync.scopes import NO_CONFLICT_COLUMNS, scope_rank
+
+DELETED = "deleted_at"
+
+DERIVERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "structure": lambda r: {"sort_key": sort_key(r.get("name") or "")},
+    "dispositif": lambda r: {"sort_key": sort_key(r.get("name") or "")},
+    "advisor": lambda r: {"sort_key": sort_key(r.get("name") or "")},
+    "project": lambda r: {"sort_key": sort_key(r.get("title") or "")},
+    "person": lambda r: {"sort_key": sort_key(f"{r.get('last_name') or ''} {r.get('first_name') or ''}")},
+}
+DERIVED_SOURCES = {"structure": {"name"}, "dispositif": {"name"}, "advisor": {"name"}, "project": {"title"},
+                   "person": {"first_name", "last_name"}}
+
+
+def preferred(leaves: list[Leaf]) -> list[Leaf]:
+    """The leaves of the scope this copy projects for one field."""
+    if len(leaves) < 2:
+        return leaves
+    first = min(scope_rank(leaf.scope) for leaf in leaves)
+    return [leaf for leaf in leaves if scope_rank(leaf.scope) == first]
+
+
+def resurrecting(merger: Merger, row: dict[str, list[Leaf]]) -> list[tuple[str, Leaf]]:
+    """Leaves of other fields that no delete leaf had seen (empty when the row is not deleted)."""
+    deleted = preferred(row.get(DELETED, []))
+    if not deleted or winner(deleted).val is None:
+        return []
+    deletes = [leaf for leaf in deleted if leaf.val is not None]
+    return [(col, leaf) for col, leaves in row.items() if col != DELETED and col not in NO_CONFLICT_COLUMNS
+            for leaf in preferred(leaves) if not any(merger.saw(d, leaf) for d in deletes)]
+
+
+def projected(merger: Merger, row: dict[str, list[Leaf]]) -> dict[str, Any]:
+    values = {col: winner(preferred(leaves)).val for col, leaves in row.items() if leaves}
+    if values.get(DELETED) is not None and resurrecting(merger, row):
+        values[DELETED] = None
+    return values
+
+
+def _fallback(column: Column[Any]) -> Any:
+    default = column.default
+    if default is not None and getattr(default, "is_scalar", False):
+        arg = default.arg  # type: ignore[attr-defined]
+        return getattr(arg, "value", arg)
+    enums = getattr(column.type, "enums", None)
+    if enums:
+        return enums[0]
+    if isinstance(column.type, Boolean | Integer | Numeric):
+        return 0
+    if isinstance(column.type, String | Text):
+        return ""
+    return "1970-01-01 00:00:00.000000"
+
+
+def _current(raw: sqlite3.Connection, table: str, pks: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(pks), 500):
+        chunk = pks[start:start + 500]
+        cursor = raw.execute(f'SELECT * FROM "{table}" WHERE id IN ({",".join("?" * len(chunk))})', chunk)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            record = dict(zip(names, values, strict=True))
+            found[record["id"]] = record
+    return found
+
+
+def project_rows(merger: Merger, keys: Iterable[RowKey]) -> None:
+    """Write the projected values of ``keys`` into the domain tables (capture must be off)."""
+    by_table: dict[str, list[str]] = {}
+    for tbl, pk in keys:
+        by_table.setdefault(tbl, []).append(pk)
+    tables = capture.synced_tables()
+    for tbl, pks in sorted(by_table.items()):
+        if tbl not in tables:
+            continue  # a table this schema does not know: leaves kept, projected after an upgrade
+        current = _current(merger.raw, tbl, pks)
+        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for pk in pks:
+            values = {c: v for c, v in projected(merger, merger.row((tbl, pk))).items() if c in tables[tbl].c}
+            if pk in current:
+                _collect_update(tbl, pk, current[pk], values, updates)
+            else:
+                _insert(merger.raw, tbl, pk, values)
+        for cols, params in updates.items():
+            sets = ", ".join(f'"{c}" = ?' for c in cols)
+            merger.raw.executemany(f'UPDATE "{tbl}" SET {sets} WHERE id = ?', params)
+
+
+def _collect_update(tbl: str, pk: str, row: dict[str, Any], values: dict[str, Any],
+                    updates: dict[tuple[str, ...], list[tuple[Any, ...]]]) -> None:
+    changed = {c: v for c, v in values.items() if row.get(c) != v or type(row.get(c)) is not type(v)}
+    if not changed:
+        return
+    if tbl in DERIVERS and DERIVED_SOURCES[tbl] & changed.keys():
+        changed.update(DERIVERS[tbl]({**row, **changed}))
+    cols = tuple(sorted(changed))
+    updates.setdefault(cols, []).append((*(changed[c] for c in cols), pk))
+
+
+def _insert(raw: sqlite3.Connection, tbl: str, pk: str, values: dict[str, Any]) -> None:
+    table = capture.synced_tables()[tbl]
+    record: dict[str, Any] = {"id": pk, **values}
+    for column in table.columns:
+        if column.name not in record and not column.nullable and not column.info.get("derived"):
+            record[column.name] = _fallback(column)
+    if tbl in DERIVERS:
+        record.update(DERIVERS[tbl](record))
+    cols = sorted(record)
+    names = ", ".join(f'"{c}"' for c in cols)
+    raw.execute(f'INSERT INTO "{tbl}" ({names}) VALUES ({",".join("?" * len(cols))})', [record[c] for c in cols])
