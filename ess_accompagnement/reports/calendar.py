@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus
 from ess_accompagnement.domain.entities import Appointment, Commune, Permanence, Project
-from ess_accompagnement.domain.errors import UserFacingError
 from ess_accompagnement.domain.validation import PARIS
+from ess_accompagnement.reports.files import write_bytes_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -105,27 +103,8 @@ def build_agenda(
 def export_agenda(session: Session, out: Path | str, advisor_id: uuid.UUID, **options: object) -> AgendaSummary:
     """Build the agenda (``build_agenda`` options) and write it to ``out``."""
     calendar, summary = build_agenda(session, advisor_id, **options)  # type: ignore[arg-type]
-    write_atomically(Path(out), calendar.to_ical())
+    write_bytes_atomically(out, calendar.to_ical())
     return summary
-
-
-def write_atomically(out: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``out``, then rename it over ``out``."""
-    if not out.parent.is_dir():
-        raise UserFacingError(f"Le dossier {out.parent} n'existe pas.", field="out")
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(name, out)
-    except OSError as exc:
-        Path(name).unlink(missing_ok=True)
-        raise UserFacingError(f"Impossible d'écrire le fichier {out} : {exc.strerror or exc}.", field="out") from exc
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 # ---- Appointments --------------------------------------------------------------------------------

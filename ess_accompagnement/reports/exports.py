@@ -33,9 +33,7 @@ import contextlib
 import csv
 import datetime as dt
 import logging
-import os
 import re
-import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -73,6 +71,7 @@ from ess_accompagnement.domain.errors import UserFacingError
 from ess_accompagnement.domain.queries.projects import role_order
 from ess_accompagnement.domain.referrals import derived_status
 from ess_accompagnement.domain.validation import PARIS, format_phone
+from ess_accompagnement.reports.files import write_atomically
 from ess_accompagnement.store.db import Database
 from ess_accompagnement.store.derived import project_state
 
@@ -616,15 +615,6 @@ def _open_writer(fmt: ExportFormat, path: Path, title: str, columns: tuple[Colum
     return _CsvWriter(path, columns)
 
 
-def _temporary_beside(out: Path) -> Path:
-    """An empty file in the target's folder (so the final rename stays on one file system)."""
-    if not out.parent.is_dir():
-        raise UserFacingError(f"Le dossier {out.parent} n'existe pas.", field="out")
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(handle)
-    return Path(name)
-
-
 def export_list(
     db: Database,
     kind: ExportKind,
@@ -640,21 +630,8 @@ def export_list(
     """Write the list of ``kind`` to ``out``; raise ``ExportCancelled`` if ``cancelled()`` turns true."""
     out = Path(out)
     options = ExportOptions(structure_id, today or dt.datetime.now(PARIS).date())
-    try:
-        temporary = _temporary_beside(out)
-    except OSError as exc:
-        raise UserFacingError(f"Impossible d'écrire dans le dossier {out.parent} : {exc.strerror}.",
-                              field="out") from exc
-    try:
+    with write_atomically(out) as temporary:
         rows = _write(db, kind, fmt, temporary, options, progress, cancelled, batch_size)
-        os.replace(temporary, out)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise UserFacingError(f"Impossible d'écrire le fichier {out} : {exc.strerror or exc}.", field="out") \
-            from exc
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     logger.info("export %s (%s): %d rows", kind.value, fmt.value, rows)
     return ExportResult(out, kind, fmt, rows)
 

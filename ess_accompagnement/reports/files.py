@@ -23,6 +23,13 @@ DEFAULT_MESSAGE = "Impossible d'écrire le fichier : le dossier n'existe pas, n'
     "ou le disque est plein."
 
 
+def write_bytes_atomically(out: Path | str, data: bytes, *, message: str = DEFAULT_MESSAGE,
+                           error: type[UserFacingError] = UserFacingError, field: str = "out") -> None:
+    """Write ``data`` to ``out`` whole or not at all (see ``write_atomically``)."""
+    with write_atomically(out, message=message, error=error, field=field) as temporary:
+        temporary.write_bytes(data)
+
+
 @contextlib.contextmanager
 def write_atomically(out: Path | str, *, message: str = DEFAULT_MESSAGE, error: type[UserFacingError] = UserFacingError,
                      field: str = "out") -> Iterator[Path]:

@@ -39,7 +39,7 @@ from ess_accompagnement.domain.indicators import (
     Scope,
     compute_indicators,
 )
-from ess_accompagnement.reports.calendar import write_atomically
+from ess_accompagnement.reports.files import write_bytes_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def build_observatory(session: Session, year: int, *, today: dt.date) -> Observa
 def export_observatory(session: Session, year: int, out: Path | str, fmt: ObservatoryFormat, *,
                        today: dt.date) -> ObservatoryReport:
     report = build_observatory(session, year, today=today)
-    write_atomically(Path(out), render_csv(report) if fmt is ObservatoryFormat.CSV else render_json(report))
+    write_bytes_atomically(out, render_csv(report) if fmt is ObservatoryFormat.CSV else render_json(report))
     return report
 
 

@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 import os
 import re
-import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -91,6 +90,7 @@ from ess_accompagnement.domain.referrals import derived_status, expires_on
 from ess_accompagnement.domain.text import fold
 from ess_accompagnement.domain.validation import PARIS, format_amount, format_date, format_phone
 from ess_accompagnement.reports import fonts
+from ess_accompagnement.reports.files import write_atomically
 from ess_accompagnement.reports.texts import Common, HolderCopy, Summary
 from ess_accompagnement.store.db import Database
 
@@ -1096,21 +1096,8 @@ def _output(path_or_file: Path | str | BinaryIO) -> Iterator[Any]:
     if not isinstance(path_or_file, str | os.PathLike):
         yield path_or_file
         return
-    path = Path(path_or_file)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".ess-acc-", suffix=".pdf.part")
-    except OSError as exc:  # no such folder, no right to write there
-        raise RuleError(Summary.CANNOT_WRITE, field="out") from exc
-    os.close(handle)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):  # disk full, target read-only…: the environment's fault, said in French
-            raise RuleError(Summary.CANNOT_WRITE, field="out") from exc
-        raise
+    with write_atomically(path_or_file, message=Summary.CANNOT_WRITE, error=RuleError) as temporary:
+        yield str(temporary)  # reportlab takes a str or a stream, not a Path
 
 
 # ---- Many projects at once (a committee) -------------------------------------------------------
