@@ -35,6 +35,7 @@ test: $(STAMP) system-deps lint
 # Figures at scale (100 000 projects), as ratios against raw SQLite, written to benchmarks/results/.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.extras
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache benchmarks/work
