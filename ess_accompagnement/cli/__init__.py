@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ess_accompagnement import __version__
-from ess_accompagnement.cli import admin, exchange, figures, french_argparse, projects, referrals, reports
+from ess_accompagnement.cli import admin, exchange, figures, french_argparse, projects, referrals, reports, sync
 from ess_accompagnement.cli.context import Context
 from ess_accompagnement.domain.errors import UserFacingError
 
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     exchange.register(commands)
     reports.register(commands)
     figures.register(commands)
+    sync.register(commands)
     return parser
 
 

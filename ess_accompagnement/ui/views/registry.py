@@ -42,6 +42,12 @@ VIEWS: tuple[ViewSpec, ...] = (
              "ess_accompagnement.ui.views.catalogue", "CatalogueView"),
     ViewSpec("tableau-de-bord", QT_TRANSLATE_NOOP("Navigation", "&Tableau de bord"), "Ctrl+7",
              "ess_accompagnement.ui.views.dashboard", "DashboardView"),
+    ViewSpec("conflits", QT_TRANSLATE_NOOP("Navigation", "&Conflits"), "Ctrl+8",
+             "ess_accompagnement.ui.views.conflicts", "ConflictsView"),
+    ViewSpec("synchronisation", QT_TRANSLATE_NOOP("Navigation", "S&ynchronisation"), "Ctrl+9",
+             "ess_accompagnement.ui.views.sync_view", "SyncView"),
+    ViewSpec("doublons", QT_TRANSLATE_NOOP("Navigation", "&Doublons"), "Ctrl+0",
+             "ess_accompagnement.ui.views.duplicates", "DuplicatesView"),
 )
 
 PROJECT_PAGE = ViewSpec("projet", QT_TRANSLATE_NOOP("Navigation", "Projet"), "",

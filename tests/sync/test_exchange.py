@@ -1,0 +1,123 @@
+"""sync/exchange.py in process: bundles between copies of two structures, receipts, dry runs, refused files."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ess_accompagnement.domain import advisors
+from ess_accompagnement.domain.errors import UserFacingError
+from ess_accompagnement.domain.text import sort_key
+from ess_accompagnement.store.db import Database
+from ess_accompagnement.sync import api, exchange
+from ess_accompagnement.sync.keys import KeyStore
+from tests.sync.syncworld import A, B, Copies, new_project, row, set_field
+
+
+def _copy(copies: Copies, name: str, structure: str) -> tuple[Database, KeyStore]:
+    """A copy whose owner advisor works for ``structure``, unbound until its first exchange."""
+    db = copies.new(name, structure=None)
+    aid = uuid.uuid4().hex
+    with db.transaction() as session:
+        session.execute(text("INSERT INTO advisor(id, owner_structure_id, structure_id, name, role, active, sort_key, "
+                             "created_at, updated_at) VALUES (:id, :s, :s, :n, 'conseiller', 1, :k, "
+                             "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"),
+                        {"id": aid, "s": structure, "n": name, "k": sort_key(name)})
+        advisors.set_owner(session, uuid.UUID(aid))
+    return db, exchange.keystore_for(db.path)
+
+
+@pytest.fixture
+def world(copies: Copies) -> tuple[tuple[Database, KeyStore], ...]:
+    a1, a2, b = _copy(copies, "a1", A), _copy(copies, "a2", A), _copy(copies, "b", B)
+    key = exchange.init_network_key(a1[1])
+    exchange.set_network_key(a2[1], key)
+    exchange.set_network_key(b[1], key)
+    return a1, a2, b
+
+
+def _files(db: Database) -> str:
+    return hashlib.sha256(db.path.read_bytes()).hexdigest()
+
+
+def _digest(db: Database) -> str:
+    with db.read() as session:
+        return api.digest(session.connection())
+
+
+def test_round_trip_receipt_and_replay(world: tuple, tmp_path: Path) -> None:
+    (a1, k1), (a2, k2), _ = world
+    pid = new_project(a1, "Épicerie")
+    first = exchange.export_bundle(a1, k1, tmp_path / "f1.essync", everything=True)
+    assert first.transactions >= 1 and f"structure:{A}" in first.scopes
+    report = exchange.import_bundle(a2, k2, first.path)
+    assert report.applied == first.transactions and row(a2, pid)["title"] == "Épicerie"
+    assert exchange.import_bundle(a2, k2, first.path).already_imported
+    exchange.import_bundle(a1, k1, exchange.write_receipt_bundle(a2, k2, tmp_path / "r.essync"))
+    site2 = exchange.status(a2, k2).site_id
+    assert exchange.export_bundle(a1, k1, tmp_path / "f2.essync", for_site=site2).transactions == 0
+    set_field(a1, pid, "title", "Épicerie bio")
+    trimmed = exchange.export_bundle(a1, k1, tmp_path / "f3.essync", for_site=site2)
+    assert trimmed.transactions == 1
+    exchange.import_bundle(a2, k2, trimmed.path)
+    assert row(a2, pid)["title"] == "Épicerie bio"
+    scope = f"structure:{A}"  # (the catalogue differs: A2's own advisor has not been sent to A1)
+    assert exchange.status(a1, k1).digests[scope] == exchange.status(a2, k2).digests[scope]
+
+
+def test_dry_run_writes_nothing(world: tuple, tmp_path: Path) -> None:
+    (a1, k1), (a2, k2), _ = world
+    new_project(a1)
+    path = exchange.export_bundle(a1, k1, tmp_path / "f.essync", everything=True).path
+    a2.engine.dispose()
+    before = _files(a2)
+    preview = exchange.inspect_bundle(a2, k2, path)
+    assert preview.new >= 1 and not preview.already_imported and preview.new_device
+    a2.engine.dispose()
+    assert _files(a2) == before and k2.trusted_devices() == []
+
+
+def test_refused_files_change_nothing(world: tuple, tmp_path: Path) -> None:
+    (a1, k1), (a2, k2), (b, kb) = world
+    new_project(a1)
+    good = exchange.export_bundle(a1, k1, tmp_path / "f.essync", everything=True).path
+    data = good.read_bytes()
+    before, mid = _digest(a2), len(data) // 2
+    bad = {"tampered": data[:mid] + bytes([data[mid] ^ 1]) + data[mid + 1:], "truncated": data[:mid]}
+    for name, content in bad.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(UserFacingError):
+            exchange.import_bundle(a2, k2, tmp_path / name)
+    foreign = KeyStore(tmp_path / "foreign")
+    exchange.init_network_key(foreign)
+    with pytest.raises(UserFacingError):
+        exchange.import_bundle(a2, foreign, good)
+    assert _digest(a2) == before
+    exchange.import_bundle(a2, k2, good)
+    after = _digest(a2)
+    assert exchange.import_bundle(a2, k2, good).already_imported and _digest(a2) == after
+
+
+def test_other_structure_never_receives_private_rows(world: tuple, tmp_path: Path) -> None:
+    (a1, k1), _, (b, kb) = world
+    private = new_project(a1, "Secret", summary="note interne")
+    path = exchange.export_bundle(a1, k1, tmp_path / "f.essync", everything=True).path
+    report = exchange.import_bundle(b, kb, path)
+    assert report.out_of_scope >= 1 and row(b, private) is None
+    with b.read() as session:
+        scopes = {r[0] for r in session.execute(text("SELECT DISTINCT scope FROM sync_tx"))}
+    assert f"structure:{A}" not in scopes
+
+
+def test_copy_with_several_structures_cannot_be_bound(world: tuple, tmp_path: Path) -> None:
+    (a1, k1), _, _ = world
+    with a1.transaction() as session:
+        api.bind_structure(session.connection(), None)
+    new_project(a1, owner=B)
+    with pytest.raises(UserFacingError, match="plusieurs structures"):
+        exchange.export_bundle(a1, k1, tmp_path / "f.essync", everything=True)
+    assert not (tmp_path / "f.essync").exists()
