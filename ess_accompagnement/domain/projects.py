@@ -7,13 +7,23 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ess_accompagnement.domain import validation
 from ess_accompagnement.domain.actors import Actor
 from ess_accompagnement.domain.changes import Changes, Created
 from ess_accompagnement.domain.codes import LegalForm, MemberRole, Phase, Prescripteur, ProjectStatus, Sector
-from ess_accompagnement.domain.entities import Advisor, Commune, Person, PhaseChange, Project, ProjectMember, Structure
+from ess_accompagnement.domain.entities import (
+    Advisor,
+    Commune,
+    Note,
+    Person,
+    PhaseChange,
+    Project,
+    ProjectMember,
+    Structure,
+)
 from ess_accompagnement.domain.errors import NotFoundError, RuleError, ValidationError
 from ess_accompagnement.domain.ids import member_id
 from ess_accompagnement.domain.text import sort_key
@@ -64,6 +74,7 @@ class ProjectDraft:
     innovation_sociale: bool = False
     esus: bool = False
     confidential: bool = False
+    filiere: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,9 @@ class ProjectEdit:
     jobs_created: Decimal | None = None
     jobs_maintained: Decimal | None = None
     flags: dict[str, bool] = field(default_factory=dict)
+    filiere: str | None = None
+    prescripteur: Prescripteur | None = None
+    lead_advisor_id: uuid.UUID | None = None
 
 
 def create_project(session: Session, actor: Actor, draft: ProjectDraft, *, today: dt.date) -> Created:
@@ -115,6 +129,7 @@ def create_project(session: Session, actor: Actor, draft: ProjectDraft, *, today
         innovation_sociale=draft.innovation_sociale,
         esus=draft.esus,
         confidential=draft.confidential,
+        filiere=validation.optional_text(draft.filiere, "filiere", "Filière", max_length=100),
         owner_structure_id=owner,
     )
     session.add(project)
@@ -202,6 +217,8 @@ def edit_project(session: Session, actor: Actor, project_id: uuid.UUID, edit: Pr
     values = _edited_values(edit)
     if edit.commune_code:
         _check_commune(session, edit.commune_code)
+    if edit.lead_advisor_id is not None:
+        _check_lead(session, actor, project.lead_structure_id, edit.lead_advisor_id)
     if not values and not edit.flags:
         raise ValidationError("Rien à modifier : indiquez au moins un champ.", field="projet")
     for name, value in {**values, **edit.flags}.items():
@@ -223,9 +240,92 @@ def _edited_values(edit: ProjectEdit) -> dict[str, object]:
         values["siret"] = validation.siret(edit.siret) if edit.siret.strip() else None
     if edit.rna is not None:
         values["rna"] = validation.rna(edit.rna) if edit.rna.strip() else None
+    if edit.filiere is not None:
+        values["filiere"] = validation.optional_text(edit.filiere, "filiere", "Filière", max_length=100)
     for name in ("status", "legal_form", "envisaged_legal_form", "sector", "commune_code",
-                 "jobs_created", "jobs_maintained"):
+                 "jobs_created", "jobs_maintained", "prescripteur", "lead_advisor_id"):
         value = getattr(edit, name)
         if value is not None:
             values[name] = value
+    if values.get("commune_code") == "":
+        values["commune_code"] = None  # "" clears the commune
     return values
+
+
+# ---- Status, and what the project form shows ----------------------------------------------------
+
+REASON_REQUIRED = frozenset({ProjectStatus.ABANDONNE})
+"""Statuses a project cannot take without saying why."""
+
+
+def set_status(session: Session, actor: Actor, project_id: uuid.UUID, status: ProjectStatus, *, date: dt.date,
+               reason: str | None, today: dt.date) -> Changes:
+    """Change the project's status (close it, put it on hold, reopen it).
+
+    The project has no status history of its own: the change is traced by a note dated ``date``
+    (« Statut : actif → abandonné ») holding the reason, so it appears in the project's timeline.
+    """
+    actor.require_writer()
+    project = get_led_project(session, actor, project_id)
+    if project.status is status:
+        raise RuleError(f"Le projet est déjà « {status.label} ».", field="status")
+    if date > today:
+        raise RuleError("Date du changement de statut : elle ne peut pas être dans le futur.", field="date")
+    text = validation.optional_text(reason, "reason", "Raison", max_length=5000)
+    if status in REASON_REQUIRED and text is None:
+        raise ValidationError(f"Raison : indiquez pourquoi le projet passe « {status.label} ».", field="reason")
+    trace = f"Statut : {project.status.label} → {status.label}." + (f" {text}" if text else "")
+    session.add(Note(project_id=project.id, advisor_id=actor.advisor_id, written_on=date, text=trace,
+                     owner_structure_id=actor.structure_id))
+    project.status = status
+    session.flush()
+    return Changes(projects=True, notes=True)
+
+
+@dataclass(frozen=True)
+class AdvisorChoice:
+    id: uuid.UUID
+    name: str
+
+
+def structure_advisors(session: Session, structure_id: uuid.UUID) -> list[AdvisorChoice]:
+    """The active advisors of a structure, by name (the choices of a project's lead advisor)."""
+    rows = session.execute(
+        select(Advisor.id, Advisor.name)
+        .where(Advisor.structure_id == structure_id, Advisor.deleted_at.is_(None), Advisor.active.is_(True))
+        .order_by(Advisor.sort_key, Advisor.id)
+    ).all()
+    return [AdvisorChoice(id_, name) for id_, name in rows]
+
+
+@dataclass(frozen=True)
+class ProjectValues:
+    """The stored values of a project, to fill its form."""
+
+    id: uuid.UUID
+    title: str
+    summary: str | None
+    status: ProjectStatus
+    legal_form: LegalForm
+    envisaged_legal_form: LegalForm | None
+    sector: Sector | None
+    filiere: str | None
+    commune_code: str | None
+    lead_structure_id: uuid.UUID
+    lead_advisor_id: uuid.UUID | None
+    prescripteur: Prescripteur | None
+    siret: str | None
+    rna: str | None
+    jobs_created: Decimal | None
+    jobs_maintained: Decimal | None
+    innovation_sociale: bool
+    esus: bool
+    confidential: bool
+
+
+def project_values(session: Session, project_id: uuid.UUID) -> ProjectValues:
+    project = session.get(Project, project_id)
+    if project is None or project.deleted_at is not None:
+        raise NotFoundError("Projet introuvable.", field="projet")
+    names = [name for name in ProjectValues.__dataclass_fields__ if name != "id"]
+    return ProjectValues(project.id, *(getattr(project, name) for name in names))

@@ -1,0 +1,145 @@
+"""Every dialog of ``ui/dialogs/``: each input has an accessible name, and Tab visits inputs in form order.
+
+The dialogs are discovered by importing every module of the package, so a new dialog is walked
+without touching this test. Each is built on the demo database with the ids its constructor asks for
+(and, for optional ids, once more with them: a dialog in edit mode shows other fields).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QTextEdit,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+import ess_accompagnement.ui.dialogs as dialogs_package
+from ess_accompagnement.domain.entities import Appointment, Person, Project, Referral
+from ess_accompagnement.ui.context import AppContext
+from ess_accompagnement.ui.dialogs.form import FormDialog
+
+INPUTS = (QLineEdit, QComboBox, QSpinBox, QAbstractSpinBox, QDateEdit, QTextEdit, QPlainTextEdit, QCheckBox,
+          QAbstractButton, QAbstractItemView)
+
+
+def dialog_classes() -> list[type[QDialog]]:
+    found: dict[str, type[QDialog]] = {}
+    for info in pkgutil.iter_modules(dialogs_package.__path__):
+        module = importlib.import_module(f"{dialogs_package.__name__}.{info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, QDialog) and cls.__module__ == module.__name__ and cls is not FormDialog:
+                found[name] = cls
+    return [found[name] for name in sorted(found)]
+
+
+def _ids(ctx: AppContext) -> dict[str, uuid.UUID]:
+    """An id of the demo database for each id parameter the constructors take."""
+    with ctx.db.read() as session:
+        def first(query: object) -> uuid.UUID:
+            return session.scalars(query).first()  # type: ignore[call-overload,no-any-return]
+        return {
+            "project_id": first(select(Project.id).where(Project.lead_structure_id == ctx.structure_id)),
+            "appointment_id": first(select(Appointment.id).where(Appointment.owner_structure_id == ctx.structure_id)),
+            "referral_id": first(select(Referral.id).where(Referral.from_structure_id == ctx.structure_id)),
+            "person_id": first(select(Person.id).where(Person.owner_structure_id == ctx.structure_id)),
+        }
+
+
+def variants(cls: type[QDialog], ids: dict[str, uuid.UUID]) -> Iterator[dict[str, uuid.UUID]]:
+    """The keyword arguments to build ``cls`` with: required ids only, then every known id."""
+    parameters = inspect.signature(cls.__init__).parameters
+    required = {name: ids[name] for name, p in parameters.items() if name in ids and p.default is inspect.Parameter.empty}
+    yield required
+    optional = {name: ids[name] for name, p in parameters.items() if name in ids and name not in required}
+    if optional:
+        yield {**required, **next(iter([{k: v} for k, v in optional.items()]))}
+
+
+def _inputs(widget: QWidget) -> list[QWidget]:
+    """``widget`` and its descendants that take input, in creation order (inner parts of a spin box or combo
+    box are the box's own business)."""
+    found = [widget] if isinstance(widget, INPUTS) else []
+    for child in widget.findChildren(QWidget):
+        if isinstance(child, INPUTS) and not isinstance(child.parentWidget(), QAbstractSpinBox | QComboBox):
+            found.append(child)
+    return found
+
+
+def _reachable(dialog: QDialog, widget: QWidget) -> bool:
+    return widget.isVisibleTo(dialog) and widget.isEnabled() and bool(widget.focusPolicy().value & 0x1)
+
+
+def form_order(dialog: QDialog) -> list[QWidget]:
+    """The inputs of the dialog's form layouts, column by column (left first), row by row."""
+    def origin(form: QFormLayout) -> tuple[int, int]:
+        parent = form.parentWidget()
+        point = parent.mapTo(dialog, form.geometry().topLeft()) if parent is not dialog else form.geometry().topLeft()
+        return point.x() // 50, point.y()
+
+    ordered: list[QWidget] = []
+    for form in sorted(dialog.findChildren(QFormLayout), key=origin):
+        for row in range(form.rowCount()):
+            for role in (QFormLayout.ItemRole.FieldRole, QFormLayout.ItemRole.SpanningRole):
+                item = form.itemAt(row, role)
+                if item is not None and item.widget() is not None:
+                    ordered += [w for w in _inputs(item.widget()) if w not in ordered]
+    return [w for w in ordered if _reachable(dialog, w)]
+
+
+def focus_chain(dialog: QDialog) -> list[QWidget]:
+    chain: list[QWidget] = []
+    widget = dialog.nextInFocusChain()
+    while widget is not dialog and widget not in chain:
+        chain.append(widget)
+        widget = widget.nextInFocusChain()
+    return chain
+
+
+def test_every_dialog_module_is_discovered() -> None:
+    names = {cls.__name__ for cls in dialog_classes()}
+    assert {"ProjectDialog", "PersonDialog", "AppointmentDialog", "ReferralDialog", "ReferralAnswerDialog",
+            "PhaseChangeDialog", "FinancingDialog", "NoteDialog", "ProjectStatusDialog"} <= names
+
+
+@pytest.mark.parametrize("cls", dialog_classes(), ids=lambda cls: cls.__name__)
+def test_inputs_are_named_and_tab_follows_the_form(qtbot: QtBot, ui_ctx: AppContext, cls: type[QDialog]) -> None:
+    ids = _ids(ui_ctx)
+    for kwargs in variants(cls, ids):
+        # GIVEN the dialog, built and loaded on the demo database
+        dialog = cls(ui_ctx, **kwargs)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert ui_ctx.tasks.wait_idle()
+        QApplication.processEvents()
+        # THEN every visible input has an accessible name
+        unnamed = [f"{type(w).__name__} {w.objectName()!r}" for w in _inputs(dialog) if w.isVisibleTo(dialog)
+                   and not isinstance(w.parentWidget(), QDialogButtonBox | QAbstractItemView)
+                   and not QAccessible.queryAccessibleInterface(w).text(QAccessible.Text.Name)]
+        assert unnamed == [], f"{cls.__name__}({', '.join(kwargs)}): inputs without an accessible name"
+        # AND Tab visits the form's inputs in the form's order
+        expected = form_order(dialog)
+        visited = [w for w in focus_chain(dialog) if w in expected]
+        assert [w.accessibleName() for w in visited] == [w.accessibleName() for w in expected]
+        dialog.close()
