@@ -144,6 +144,22 @@ class Person(Synced, Base):
     consent_scope: Mapped[codes.ConsentScope | None] = mapped_column(_enum(codes.ConsentScope, "consent_scope"))
     consent_source: Mapped[codes.ConsentSource | None] = mapped_column(_enum(codes.ConsentSource, "consent_source"))
     sort_key: Mapped[str] = mapped_column(String(200), index=True, info={"derived": True})
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    """Set (with ``deleted_at``) when this person was merged into another one (domain/person_merge.py). A soft
+    pointer, without a foreign key, so migration 0004 is a plain ``ADD COLUMN``."""
+
+
+class PersonDistinct(Synced, Base):
+    """Two persons an advisor said are not the same (« pas un doublon »): never offered as a merge again.
+
+    Its id is a UUIDv5 of the sorted pair (``person_merge.distinct_id``), so two copies marking the same pair
+    make one row; ``person_a_id`` is the smaller id.
+    """
+
+    __tablename__ = "person_distinct"
+
+    person_a_id: Mapped[uuid.UUID] = mapped_column(_fk("person.id"), index=True)
+    person_b_id: Mapped[uuid.UUID] = mapped_column(_fk("person.id"), index=True)
 
 
 class Project(Synced, Base):
@@ -192,7 +208,11 @@ class PhaseChange(Synced, Base):
     """One dated step of a project's phase history; the latest one (by date) is the current phase."""
 
     __tablename__ = "phase_change"
-    __table_args__ = (Index("ix_phase_change_project_date", "project_id", "effective_date"),)
+    __table_args__ = (
+        Index("ix_phase_change_project_date", "project_id", "effective_date"),
+        # indicators: « first phase change recorded by this structure » probes
+        Index("ix_phase_change_project_owner_date", "project_id", "owner_structure_id", "effective_date"),
+    )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"))
     phase: Mapped[codes.Phase] = mapped_column(_enum(codes.Phase, "phase"))
@@ -227,6 +247,9 @@ class Appointment(Synced, Base):
     __table_args__ = (
         Index("ix_appointment_project_start", "project_id", "starts_at"),
         Index("ix_appointment_advisor_start", "advisor_id", "starts_at"),
+        # indicators: covering index of a period's appointments (no table access)
+        Index("ix_appointment_start_covering", "starts_at", "deleted_at", "project_id", "owner_structure_id",
+              "status", "mode", "permanence_id", "duration_minutes"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"))
@@ -273,6 +296,8 @@ class Referral(Synced, Base):
     __table_args__ = (
         Index("ix_referral_to_proposed", "to_structure_id", "proposed_on"),
         Index("ix_referral_from_proposed", "from_structure_id", "proposed_on"),
+        # indicators: « first accepted referral to this structure » probes
+        Index("ix_referral_project_to_answered", "project_id", "to_structure_id", "answered_on"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"), index=True)
@@ -382,4 +407,5 @@ SYNCED_MODELS: tuple[type[Base], ...] = (
     Referral,
     Financing,
     Note,
+    PersonDistinct,
 )

@@ -706,7 +706,8 @@ _ENTERED_TABLE = """CREATE TEMP TABLE _ind_entered (dimension TEXT, ref_id CHAR(
     PRIMARY KEY (dimension, ref_id, project_id)) WITHOUT ROWID"""
 
 # A project entered a structure's parcours in the period: an entry event in it, none before it.
-# (« +r.to_structure_id »: probe by project, not through the far less selective to_structure index.)
+# (Both probes go through the (project, structure, date) indexes ix_phase_change_project_owner_date and
+# ix_referral_project_to_answered.)
 _ENTERED_STRUCTURE = f"""INSERT OR IGNORE INTO _ind_entered
 SELECT 'structure', c.structure_id, c.project_id FROM (
     SELECT project_id, structure_id FROM _ind_pc
@@ -714,7 +715,7 @@ SELECT 'structure', c.structure_id, c.project_id FROM (
 ) c
 WHERE NOT EXISTS (SELECT 1 FROM phase_change e WHERE e.project_id = c.project_id
     AND e.owner_structure_id = c.structure_id AND e.deleted_at IS NULL AND e.effective_date < :start)
-AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND +r.to_structure_id = c.structure_id
+AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND r.to_structure_id = c.structure_id
     AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})"""
 
 _ENTERED_DISPOSITIF = f"""INSERT OR IGNORE INTO _ind_entered

@@ -43,7 +43,7 @@ from ess_accompagnement.sync.bundle import (
 )
 from ess_accompagnement.sync.codec import Tx, driver
 from ess_accompagnement.sync.keys import KeyStore, NetworkKey, Trust
-from ess_accompagnement.sync.scopes import parse, scope_visible
+from ess_accompagnement.sync.scopes import parse, scope_visible, structure_scope
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +239,9 @@ def _selection(connection: Connection, structure_id: str, for_site: str | None, 
         raise UserFacingError(f"Aucun accusé de réception du poste {for_site} : exportez tout (--all) ou depuis une "
                               "date (--since), puis importez son accusé de réception.", field="--for")
     recipient = peer["structure_id"]
+    if recipient is None:  # it would receive the catalogue only: say so rather than send a near-empty file
+        raise UserFacingError(f"La structure du poste {for_site} est inconnue : importez un accusé de réception "
+                              "récent de ce poste, ou exportez tout (--all).", field="--for")
     if recipient != structure_id:  # another structure: only what both may see
         return "for", {"structure_id": recipient, "known": peer["vv"], "_mine": structure_id}
     return "for", {"structure_id": structure_id, "known": peer["vv"]}
@@ -311,6 +314,7 @@ def write_receipt_bundle(db: Database, keys: KeyStore, out: Path) -> Path:
     with db.read() as session:
         connection = session.connection()
         vv = api.receipt(connection, structure_id)
+        vv.setdefault(structure_scope(structure_id), {})  # tells the sender our structure, even with no own data
         me, hlc = api.site_info(connection).site_id, _current_hlc(connection)
     try:
         with BundleWriter(out, keys, source_site=me, created_hlc=hlc, schema_version=api.SCHEMA_VER,
@@ -355,11 +359,13 @@ def _bound_or_owner(db: Database) -> str:
 
 
 class _InScope:
-    """The bundle's transactions of the scopes ``structure_id`` may see; counts the others."""
+    """The bundle's transactions of the scopes ``structure_id`` may see; counts the others, and notes the
+    structures the sender's own transactions were sealed under (its structure)."""
 
     def __init__(self, verified: VerifiedBundle, structure_id: str, progress: Progress | None) -> None:
         self.verified, self.structure_id, self.progress = verified, structure_id, progress
         self.skipped = 0
+        self.sender_structures: set[str] = set()
 
     def __iter__(self) -> Iterator[Tx]:
         total = self.verified.manifest.payload.size
@@ -368,7 +374,10 @@ class _InScope:
             if self.progress is not None:
                 self.progress(p.bytes_done, total)
 
+        source = self.verified.manifest.source_site
         for tx in self.verified.transactions(report):
+            if tx.get("site") == source and isinstance(tx.get("structure"), str):
+                self.sender_structures.add(tx["structure"])
             if scope_visible(tx["scope"], self.structure_id):
                 yield tx
             else:
@@ -426,7 +435,9 @@ def _import_changes(db: Database, verified: VerifiedBundle, structure_id: str,
            for scope, sites in m.covered.items()}  # the sender had everything up to what it sent
     with db.transaction() as session:
         connection = session.connection()
-        api.record_receipt(connection, m.source_site, had, _peer_structure(connection, m.source_site, had))
+        sealed = txs.sender_structures.pop() if len(txs.sender_structures) == 1 else None
+        api.record_receipt(connection, m.source_site, had,
+                           sealed or _peer_structure(connection, m.source_site, had))
         api.record_bundle(connection, str(m.bundle_id), m.payload.sha256, source_site=m.source_site,
                           direction="in", result=_jsonable(report))
     return report
@@ -445,7 +456,8 @@ def _import_receipt(db: Database, verified: VerifiedBundle) -> ImportReport:
 
 
 def _peer_structure(connection: Connection, peer_site: str, vv: dict[str, dict[str, int]]) -> str | None:
-    """The structure of a peer: its own structure scope, else the one all its share scopes name."""
+    """The structure of a peer: its own structure scope (a receipt always lists it), else the one all its share
+    scopes name, else the one already known. (A vv of ``catalogue`` and ``share:F:T`` only is ambiguous.)"""
     known = next((p["structure_id"] for p in api.peers(connection) if p["site"] == peer_site), None)
     own = {parse(s)[1][0] for s in vv if parse(s)[0] == "structure"}
     if len(own) == 1:

@@ -53,6 +53,10 @@ class Merger:
         self.rows: dict[RowKey, dict[str, list[Leaf]]] = {}
         self.dirty: set[RowKey] = set()
         self._deps: dict[Dot, dict[str, int]] = {}
+        # Fields whose leaves changed (flush rewrites only those), and rows known to have no leaf stored
+        # (loaded empty and not flushed since: nothing to delete before inserting theirs).
+        self._dirty_fields: dict[RowKey, set[str]] = {}
+        self._unstored: set[RowKey] = set()
 
     def row(self, key: RowKey) -> dict[str, list[Leaf]]:
         row = self.rows.get(key)
@@ -63,23 +67,38 @@ class Merger:
             ):
                 row.setdefault(col, []).append(Leaf(scope, site, seq, hlc, val))
             self.rows[key] = row
+            if not row:
+                self._unstored.add(key)
         return row
 
     def apply_tx(self, tx: Tx, refused: frozenset[int] = frozenset()) -> None:
         scope, site, seq = dot(tx)
         deps: dict[str, int] = tx["deps"]
+        hlc = tx["hlc"]
         self._deps[(scope, site, seq)] = deps
+        rows, dirty_fields = self.rows, self._dirty_fields
+        last_key: RowKey | None = None
+        row: dict[str, list[Leaf]] = {}
+        fields: set[str] = set()
         for idx, (tbl, pk, col, val) in enumerate(tx["changes"]):
-            if idx in refused:
+            if refused and idx in refused:
                 continue
             key = (tbl, pk)
-            row = self.row(key)
-            leaves = row.get(col, [])
-            if any(leaf.site == site and leaf.seq == seq and leaf.scope == scope for leaf in leaves):
-                continue
-            kept = [leaf for leaf in leaves if leaf.scope != scope or not supersedes(site, seq, deps, leaf)]
-            kept.append(Leaf(scope, site, seq, tx["hlc"], decode_val(val)))
+            if key != last_key:  # a transaction's changes come row by row: look the row up once
+                found = rows.get(key)
+                row = self.row(key) if found is None else found
+                last_key = key
+                fields = dirty_fields.setdefault(key, set())
+            leaves = row.get(col)
+            if leaves:
+                if any(leaf.site == site and leaf.seq == seq and leaf.scope == scope for leaf in leaves):
+                    continue
+                kept = [leaf for leaf in leaves if leaf.scope != scope or not supersedes(site, seq, deps, leaf)]
+            else:
+                kept = []
+            kept.append(Leaf(scope, site, seq, hlc, decode_val(val)))
             row[col] = kept
+            fields.add(col)
             self.dirty.add(key)
 
     def deps_of(self, leaf: Leaf) -> dict[str, int]:
@@ -100,16 +119,24 @@ class Merger:
         return self.deps_of(later).get(earlier.site, 0) >= earlier.seq
 
     def flush(self) -> None:
-        """Write the leaves of every touched row back to ``sync_fv``."""
+        """Write the leaves of every touched field back to ``sync_fv``."""
         if not self.dirty:
             return
-        keys = sorted(self.dirty)
-        self.raw.executemany("DELETE FROM sync_fv WHERE tbl = ? AND pk = ?", keys)
+        stale: list[tuple[str, str, str]] = []
+        leaves: list[tuple[Any, ...]] = []
+        for key in sorted(self.dirty):
+            tbl, pk = key
+            row = self.rows[key]
+            for col in sorted(self._dirty_fields.get(key, ())):
+                if key not in self._unstored:
+                    stale.append((tbl, pk, col))
+                leaves.extend((tbl, pk, col, leaf.scope, leaf.site, leaf.seq, leaf.hlc, leaf.val)
+                              for leaf in row.get(col, ()))
+        if stale:
+            self.raw.executemany("DELETE FROM sync_fv WHERE tbl = ? AND pk = ? AND col = ?", stale)
         self.raw.executemany(
-            "INSERT INTO sync_fv(tbl, pk, col, scope, site, seq, hlc, val) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(tbl, pk, col, leaf.scope, leaf.site, leaf.seq, leaf.hlc, leaf.val)
-             for tbl, pk in keys for col, leaves in self.rows[(tbl, pk)].items() for leaf in leaves],
-        )
+            "INSERT INTO sync_fv(tbl, pk, col, scope, site, seq, hlc, val) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", leaves)
+        self._unstored.clear()  # stored now: a second flush must replace, not add
 
 
 class LogWriter:

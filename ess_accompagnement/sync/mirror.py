@@ -34,17 +34,31 @@ def mirrored(raw: sqlite3.Connection, groups: dict[str, list[Change]]) -> dict[s
 
 
 def _follow(raw: sqlite3.Connection, owner: str, changes: list[Change], extra: dict[str, list[Change]]) -> None:
-    relevant = [c for c in changes if c[0] in MIRROR_COLUMNS and _shareable(raw, c[0], c[1], c[2])]
-    if not relevant:
+    candidates = [c for c in changes if c[0] in MIRROR_COLUMNS]
+    if not candidates:
         return
+    projects: dict[tuple[str, str], list[str]] = {}
+    for change in candidates:
+        if (change[0], change[1]) not in projects:
+            projects[(change[0], change[1])] = _projects_of(raw, change[0], change[1])
+    targets: dict[str, list[str]] = {}  # project -> structures it was referred to by ``owner``
+    for project_id in dict.fromkeys(p for found in projects.values() for p in found):
+        to_ids = [row[0] for row in raw.execute(
+            "SELECT DISTINCT to_structure_id FROM referral WHERE project_id = ? AND deleted_at IS NULL AND "
+            "from_structure_id = ? AND to_structure_id != ?", (project_id, owner, owner))]
+        if to_ids:
+            targets[project_id] = to_ids
+    if not targets:  # the usual case: nothing referred, no field to check
+        return
+    consents: dict[str, bool] = {}
     by_project: dict[str, list[Change]] = {}
-    for change in relevant:
-        for project_id in _projects_of(raw, change[0], change[1]):
-            by_project.setdefault(project_id, []).append(change)
+    for change in candidates:
+        followed = [p for p in projects[(change[0], change[1])] if p in targets]
+        if followed and _shareable(raw, change[0], change[1], change[2], consents):
+            for project_id in followed:
+                by_project.setdefault(project_id, []).append(change)
     for project_id, project_changes in by_project.items():
-        for (to_id,) in raw.execute("SELECT DISTINCT to_structure_id FROM referral WHERE project_id = ? AND "
-                                    "deleted_at IS NULL AND from_structure_id = ? AND to_structure_id != ?",
-                                    (project_id, owner, owner)):
+        for to_id in targets[project_id]:
             extra.setdefault(share_scope(owner, to_id), []).extend(project_changes)
 
 
@@ -58,12 +72,14 @@ def _projects_of(raw: sqlite3.Connection, tbl: str, pk: str) -> list[str]:
     return [row[0] for row in raw.execute(sql, (pk,))]
 
 
-def _shareable(raw: sqlite3.Connection, tbl: str, pk: str, col: str) -> bool:
+def _shareable(raw: sqlite3.Connection, tbl: str, pk: str, col: str, consents: dict[str, bool]) -> bool:
     if col in MIRROR_COLUMNS[tbl]:
         return True
     if tbl == "person" and col in CONSENTED_CONTACT:
-        row = raw.execute("SELECT consent_scope FROM person WHERE id = ?", (pk,)).fetchone()
-        return bool(row) and row[0] in SHARING_CONSENTS
+        if pk not in consents:
+            row = raw.execute("SELECT consent_scope FROM person WHERE id = ?", (pk,)).fetchone()
+            consents[pk] = bool(row) and row[0] in SHARING_CONSENTS
+        return consents[pk]
     return False
 
 

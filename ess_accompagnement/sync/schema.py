@@ -66,6 +66,7 @@ sync_change = Table(
     Column("col", String(40), nullable=False),
     Column("val", LargeBinary()),
     Column("refused", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Field versions not superseded (the leaves of each field's multi-value register).
@@ -79,6 +80,7 @@ sync_fv = Table(
     Column("seq", Integer, primary_key=True),
     Column("hlc", BigInteger, nullable=False),
     Column("val", LargeBinary()),
+    sqlite_with_rowid=False,
 )
 
 # Field changes captured by the triggers, sealed into transactions before COMMIT.

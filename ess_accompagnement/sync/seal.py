@@ -68,26 +68,35 @@ def db_file(raw: sqlite3.Connection) -> Any:
 
 
 def _collapse(pending: list[tuple[str, str, str, Any]]) -> dict[tuple[str, str, str], Any]:
-    """Last value per field (a field written twice in one transaction travels once)."""
-    changes: dict[tuple[str, str, str], Any] = {}
-    for tbl, pk, col, val in pending:
-        changes.pop((tbl, pk, col), None)
-        changes[(tbl, pk, col)] = val
-    return changes
+    """Last value per field (a field written twice in one transaction travels once), in the order of
+    each field's last write."""
+    latest: dict[tuple[str, str, str], Any] = {}
+    for tbl, pk, col, val in reversed(pending):
+        key = (tbl, pk, col)
+        if key not in latest:
+            latest[key] = val
+    return dict(reversed(latest.items()))
 
 
 def _group(raw: sqlite3.Connection, changes: dict[tuple[str, str, str], Any]) -> dict[str, list[Change]]:
     scopes: dict[tuple[str, str], str | None] = {}
     groups: dict[str, list[Change]] = {}
     moved = {(tbl, pk) for tbl, pk, col in changes if col in _SCOPE_COLUMNS}
+    last: tuple[str, str] | None = None
+    scope: str | None = None
+    group: list[Change] = []
     for (tbl, pk, col), val in changes.items():
-        if (tbl, pk) not in scopes:
-            scopes[(tbl, pk)] = _scope_of(raw, tbl, pk, (tbl, pk) in moved)
-        scope = scopes[(tbl, pk)]
+        if (tbl, pk) != last:  # changes come row by row: one scope lookup per row
+            last = (tbl, pk)
+            if last not in scopes:
+                scopes[last] = _scope_of(raw, tbl, pk, last in moved)
+            scope = scopes[last]
+            if scope is not None:
+                group = groups.setdefault(scope, [])
         if scope is None:
             logger.warning("change to an untracked row dropped (%s)", tbl)
             continue
-        groups.setdefault(scope, []).append((tbl, pk, col, encode_val(val)))
+        group.append((tbl, pk, col, encode_val(val)))
     return groups
 
 
@@ -116,11 +125,15 @@ def _scope_of(raw: sqlite3.Connection, tbl: str, pk: str, moved: bool) -> str | 
 def _check_ownership(raw: sqlite3.Connection, structure_id: str, groups: dict[str, list[Change]]) -> None:
     """Refuse writes to fields this copy's structure does not own. The empty initial value of a field
     owned by the other side (a new referral's answer fields) is simply not sent."""
+    allowed: dict[tuple[str, str, str], bool] = {}  # may_write is pure: once per (scope, table, column)
     for scope, changes in groups.items():
         kept = []
         for change in changes:
             tbl, pk, col, val = change
-            if may_write(structure_id, scope, tbl, col):
+            ok = allowed.get((scope, tbl, col))
+            if ok is None:
+                ok = allowed[(scope, tbl, col)] = may_write(structure_id, scope, tbl, col)
+            if ok:
                 kept.append(change)
             elif val is None and raw.execute("SELECT 1 FROM sync_fv WHERE tbl = ? AND pk = ? AND col = ? LIMIT 1",
                                              (tbl, pk, col)).fetchone() is None:

@@ -2,7 +2,8 @@
 
 - A random site id is made the first time the database is opened with the sync engine.
 - Epochs: a copied or restored database must not reuse its seqs. Outside the database file we keep
-  ``<db>.syncstate`` (JSON: site id, the sum of our own seqs, the HLC). At open, the site is rotated
+  ``<db>.syncstate`` (JSON: site id, the sum of our own seqs, the HLC; a fixed-size record rewritten in
+  place at every seal). At open, the site is rotated
   (new random id, epoch + 1, the old id kept as retired) when the file's path or inode differ from those
   recorded in the database (a copy) or when our own seqs in the database are below the high-water mark
   of the state file (a restore from an older backup). Rotating is always safe: it only starts a new
@@ -97,19 +98,50 @@ def read_state(db_path: Path) -> dict[str, object]:
         return {}
 
 
+_STATE_SIZE = 256  # bytes: the record is padded with spaces so that it can be overwritten in place
+
+
 def write_state(raw: sqlite3.Connection, db_path: Path | None) -> None:
-    """Record our high-water mark next to the database (atomic replace, best effort)."""
+    """Record our high-water mark next to the database (best effort).
+
+    The first write creates the file by an atomic replace; later ones overwrite its fixed-size record in
+    place (one ``pwrite`` of less than a disk sector: no temporary file, no rename, which is what made
+    this the costliest step of a small commit); a record smaller than a disk sector is written in one piece."""
     if db_path is None:
         return
-    site = current(raw)
-    data = {"site_id": site.site_id, "seq_total": own_seq_total(raw, site.site_id), "hlc": _hlc(raw)}
+    row = raw.execute("SELECT site_id, hlc, (SELECT coalesce(sum(seq), 0) FROM sync_vv WHERE site = site_id) "
+                      "FROM sync_site WHERE retired = 0").fetchone()
+    if row is None:
+        raise RuntimeError("sync site not initialised")
+    data = json.dumps({"site_id": row[0], "seq_total": int(row[2]), "hlc": int(row[1])}).encode()
     target = state_path(db_path)
-    tmp = target.with_name(target.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        if len(data) <= _STATE_SIZE and _overwrite(target, data.ljust(_STATE_SIZE)):
+            return
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data.ljust(_STATE_SIZE) if len(data) <= _STATE_SIZE else data)
         os.replace(tmp, target)
     except OSError:  # pragma: no cover - read-only media: the database itself stays correct
         logger.warning("could not write the sync state file")
+
+
+def _overwrite(target: Path, record: bytes) -> bool:
+    """Overwrite an existing state file of the expected size in place; False when it must be (re)created."""
+    try:
+        fd = os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return False
+    try:
+        if os.fstat(fd).st_size != len(record):
+            return False
+        return os.pwrite(fd, record, 0) == len(record) if hasattr(os, "pwrite") else _write_at_start(fd, record)
+    finally:
+        os.close(fd)
+
+
+def _write_at_start(fd: int, record: bytes) -> bool:  # pragma: no cover - platforms without pwrite
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.write(fd, record) == len(record)
 
 
 def _identity(db_path: Path | None) -> tuple[str | None, int | None]:

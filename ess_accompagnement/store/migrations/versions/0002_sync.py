@@ -59,7 +59,8 @@ def upgrade() -> None:
     sa.Column('col', sa.String(length=40), nullable=False),
     sa.Column('val', sa.LargeBinary(), nullable=True),
     sa.Column('refused', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('scope', 'site', 'seq', 'idx', name=op.f('pk_sync_change'))
+    sa.PrimaryKeyConstraint('scope', 'site', 'seq', 'idx', name=op.f('pk_sync_change')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('sync_change', schema=None) as batch_op:
         batch_op.create_index('ix_sync_change_row', ['tbl', 'pk'], unique=False)
@@ -72,7 +73,8 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hlc', sa.BigInteger(), nullable=False),
     sa.Column('val', sa.LargeBinary(), nullable=True),
-    sa.PrimaryKeyConstraint('tbl', 'pk', 'col', 'scope', 'site', 'seq', name=op.f('pk_sync_fv'))
+    sa.PrimaryKeyConstraint('tbl', 'pk', 'col', 'scope', 'site', 'seq', name=op.f('pk_sync_fv')),
+    sqlite_with_rowid=False
     )
     op.create_table('sync_pending',
     sa.Column('id', sa.Integer(), nullable=False),
