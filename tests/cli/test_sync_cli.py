@@ -96,6 +96,4 @@ def test_three_advisors_of_two_structures_converge(tmp_path: Path) -> None:
     shared = set(s1["digests"]) & set(sb["digests"])
     assert "catalogue" in shared and any(s.startswith("share:") for s in shared)
     assert not any(s.startswith("structure:") for s in shared)
-    # KNOWN ENGINE DIVERGENCE (reported, not fixed): B's leaves of the shared scopes differ from A's after the
-    # concurrent title edits (see the B mirror note above); re-enable once the engine is fixed:
-    # assert all(s1["digests"][s] == sb["digests"][s] for s in shared)
+    assert all(s1["digests"][s] == sb["digests"][s] for s in shared)

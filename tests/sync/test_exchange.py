@@ -15,7 +15,7 @@ from ess_accompagnement.domain.text import sort_key
 from ess_accompagnement.store.db import Database
 from ess_accompagnement.sync import api, exchange
 from ess_accompagnement.sync.keys import KeyStore
-from tests.sync.syncworld import A, B, Copies, new_project, row, set_field
+from tests.sync.syncworld import A, B, Copies, conflicts, new_project, row, set_field
 
 
 def _copy(copies: Copies, name: str, structure: str) -> tuple[Database, KeyStore]:
@@ -121,3 +121,67 @@ def test_copy_with_several_structures_cannot_be_bound(world: tuple, tmp_path: Pa
     with pytest.raises(UserFacingError, match="plusieurs structures"):
         exchange.export_bundle(a1, k1, tmp_path / "f.essync", everything=True)
     assert not (tmp_path / "f.essync").exists()
+
+
+def _referred(db: Database, title: str) -> tuple[str, str]:
+    """A project of structure A referred to structure B (as ``project add`` + ``referral add`` do)."""
+    pid, referral = new_project(db, title), uuid.uuid4().hex
+    with db.transaction() as session:
+        session.execute(text("INSERT INTO referral(id, owner_structure_id, project_id, from_structure_id, "
+                             "to_structure_id, motive, proposed_on, created_at, updated_at) VALUES (:id, :a, :p, "
+                             ":a, :b, 'financement', '2026-01-02', '2026-01-02 00:00:00.000000', "
+                             "'2026-01-02 00:00:00.000000')"), {"id": referral, "a": A, "b": B, "p": pid})
+    return pid, referral
+
+
+def test_concurrent_mirrored_edits_relayed_by_trimmed_exports_converge(world: tuple, tmp_path: Path) -> None:
+    """The CLI scenario in process: a referred project's title edited on A1 and A2 at once, exchanged by
+    ``--for`` exports trimmed by receipts and by what the sender had, relayed A1 → A2 → B: B ends with every
+    transaction of the shared scope, so its digest of the scope is A's."""
+    (a1, k1), (a2, k2), (b, kb) = world
+    f = tmp_path
+    share = f"share:{A}:{B}"
+    for db, _ in world:  # bound at creation, as ``ess-acc init`` leaves them
+        exchange.ensure_bound(db)
+    pid, referral = _referred(a1, "Épicerie")
+
+    def out(db: Database, keys: KeyStore, name: str, **mode: object) -> Path:
+        return exchange.export_bundle(db, keys, f / f"{name}.essync", **mode).path  # type: ignore[arg-type]
+
+    f1 = out(a1, k1, "f1", everything=True)
+    exchange.import_bundle(a2, k2, f1)
+    r2 = exchange.write_receipt_bundle(a2, k2, f / "r2.essync")
+    exchange.import_bundle(b, kb, out(a2, k2, "f2", everything=True))
+    rb = exchange.write_receipt_bundle(b, kb, f / "rb.essync")
+    assert exchange.import_bundle(b, kb, f1).applied == 0
+    set_field(b, referral, "answer", "acceptee", table="referral")
+    f3 = out(b, kb, "f3", everything=True)
+    for path in (r2, rb):  # receipts of share-only copies still tell their structure
+        exchange.import_bundle(a1, k1, path)
+    assert sorted(p.structure_id for p in exchange.status(a1, k1).peers) == sorted([A, B])
+    exchange.import_bundle(a1, k1, f3)
+    exchange.import_bundle(a2, k2, f3)
+    set_field(a1, pid, "title", "Épicerie A1")
+    set_field(a2, pid, "title", "Épicerie A2")
+    sites = {name: exchange.status(db, keys).site_id for name, db, keys in (("a1", a1, k1), ("a2", a2, k2),
+                                                                             ("b", b, kb))}
+    f4 = out(a1, k1, "f4", for_site=sites["a2"])
+    f5 = out(a2, k2, "f5", for_site=sites["a1"])
+    exchange.import_bundle(a2, k2, f4)
+    exchange.import_bundle(a1, k1, f5)
+    exchange.import_bundle(b, kb, out(a2, k2, "f6", for_site=sites["b"]))
+    (conflict,) = conflicts(a1)
+    assert [c.id for c in conflicts(a2)] == [conflict.id]
+    api.resolve_conflict(a1, conflict.id, "Épicerie A2")
+    exchange.import_bundle(a2, k2, out(a1, k1, "f7", for_site=sites["a2"]))
+    exchange.import_bundle(b, kb, out(a2, k2, "f8", for_site=sites["b"]))
+    assert conflicts(a1) == conflicts(a2) == conflicts(b) == []
+    s1, s2, sb = exchange.status(a1, k1), exchange.status(a2, k2), exchange.status(b, kb)
+    assert s1.digests == s2.digests
+    with a1.read() as session:
+        vv_a = api.receipt(session.connection())[share]
+    with b.read() as session:
+        vv_b = api.receipt(session.connection())[share]
+    assert vv_b == vv_a
+    assert s1.digests[share] == sb.digests[share] and s1.digests["catalogue"] == sb.digests["catalogue"]
+    assert row(b, pid)["title"] == "Épicerie A2"
