@@ -442,7 +442,7 @@ def generate_demo(
         _refuse_existing_projects(connection)
         world = _build_world(connection, seed, today)
         derived.drop_triggers(connection)
-        with _large_cache(connection):
+        with _large_cache(connection), _bulk_load(connection):
             indexes = _drop_indexes(connection)
             _insert_rows(connection, "advisor", world.advisor_rows, counts)
             _insert_rows(connection, "permanence", world.permanence_rows, counts)
@@ -457,6 +457,24 @@ def generate_demo(
     summary = _summary(counts, time.perf_counter() - started)
     logger.info("demo generated: %s", summary)
     return summary
+
+
+@contextlib.contextmanager
+def _bulk_load(connection: Connection) -> Iterator[None]:
+    """Sync capture off while the demo rows are written; they are sealed at the first exchange instead.
+
+    Capturing a million appointments field by field in one transaction would hold tens of millions of
+    pending changes; the deferred baseline seals them a chunk at a time (``sync.install``).
+    """
+    from ess_accompagnement.sync import capture
+    from ess_accompagnement.sync import install as sync_install
+    from ess_accompagnement.sync.codec import driver
+
+    raw = driver(connection)
+    capture.drop(raw)
+    yield
+    capture.install(raw)
+    sync_install.mark_baseline_pending(raw)
 
 
 def _ensure_reference_data(db: Database) -> None:
@@ -1134,7 +1152,7 @@ class _ProjectMaker:
                 "phone": self._phone() if draw.chance(0.9) else None,
                 "commune_code": (self.commune if draw.chance(0.85) else self.world.commune(draw)).code,
                 "situation": SITUATION(draw), "consent_date": self.day, "consent_scope": CONSENT_SCOPE(draw),
-                "consent_source": CONSENT_SOURCE(draw),
+                "consent_source": CONSENT_SOURCE(draw), "merged_into_id": None,
             })
             self.rows["project_member"].append({
                 **self.base(member_id(self.id, person_id), at), "project_id": self.id, "person_id": person_id,

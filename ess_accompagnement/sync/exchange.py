@@ -32,6 +32,7 @@ from ess_accompagnement.domain.errors import UserFacingError
 from ess_accompagnement.domain.validation import PARIS
 from ess_accompagnement.store.db import Database
 from ess_accompagnement.sync import api, capture
+from ess_accompagnement.sync import install as sync_install
 from ess_accompagnement.sync.bundle import (
     BundleProgress,
     BundleWriter,
@@ -180,7 +181,11 @@ def ensure_bound(db: Database) -> str:
     """Bind this copy to its owner's structure if not yet done; the bound structure id."""
     with db.read() as session:
         bound = api.site_info(session.connection()).structure_id
+        pending = sync_install.baseline_pending(driver(session.connection()))
     if bound is not None:
+        if pending:
+            with db.transaction() as session:
+                sync_install.run_baseline(driver(session.connection()))
         return bound
     with db.transaction() as session:
         connection = session.connection()
@@ -191,6 +196,7 @@ def ensure_bound(db: Database) -> str:
                                   "(« ess-acc init »).", field="structure")
         api.bind_structure(connection, structure_id)
         _reseal_unbound(connection)
+        sync_install.run_baseline(driver(connection))
     logger.info("copy bound to structure %s", structure_id)
     return structure_id
 
