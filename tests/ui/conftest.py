@@ -63,3 +63,17 @@ def ui_ctx(demo_db: Database) -> Iterator[AppContext]:
     yield ctx
     ctx.tasks.wait_idle()
     ctx.close()
+
+
+@pytest.fixture
+def busy_ctx(demo_db: Database) -> Iterator[AppContext]:
+    """The desktop's context acting as the demo advisor with the most recent appointments (real work to show)."""
+    from ess_accompagnement.domain.queries.home import busiest_advisor
+
+    with demo_db.read() as session:
+        advisor_id = busiest_advisor(session, DEMO_TODAY)
+    assert advisor_id is not None
+    ctx = AppContext(demo_db, advisor_id, today=lambda: DEMO_TODAY)
+    yield ctx
+    ctx.tasks.wait_idle()
+    ctx.close()

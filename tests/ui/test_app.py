@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
+from sqlalchemy import select
 
 from ess_accompagnement import app
+from ess_accompagnement.domain.entities import Project
 from ess_accompagnement.domain.queries.projects import ProjectFilter, count_projects
+from ess_accompagnement.store.db import Database
 
 
 def test_ensure_database_creates_a_demo_database(tmp_path: Path) -> None:
@@ -63,6 +72,7 @@ def test_parse_args_defaults() -> None:
     args, rest = app.parse_args([])
 
     assert (args.db, args.demo_projects, args.debug, rest) == (None, 300, False, [])
+    assert (args.screenshot, args.view, args.today, args.measure_startup) == (None, None, None, False)
 
 
 @pytest.fixture
@@ -122,3 +132,99 @@ def test_crash_dialog_shows_the_log_path_and_details(monkeypatch: pytest.MonkeyP
     assert box.windowTitle() == "Erreur inattendue"
     assert str(tmp_path / "app.log") in box.informativeText()
     assert box.detailedText() == "Traceback: boom"
+
+
+# ---- Demo owner, --view, screenshots ------------------------------------------------------------
+
+
+def test_demo_database_is_handed_to_the_busiest_advisor(tmp_path: Path) -> None:
+    from ess_accompagnement.domain import advisors
+    from ess_accompagnement.domain.queries.home import busiest_advisor
+
+    db = app.ensure_database(tmp_path / "demo.db", demo_projects=40)
+    try:
+        with db.read() as session:
+            owner = advisors.owner_id(session)
+            assert owner is not None and owner == busiest_advisor(session, date.today())
+    finally:
+        db.close()
+
+
+def test_hand_demo_keeps_the_owner_when_nobody_worked(db: Database) -> None:
+    assert app.hand_demo_to_busiest_advisor(db, date(2026, 3, 15)) is None
+
+
+@pytest.mark.parametrize("view", ["accueil", "projets", "tableau-de-bord", f"projet:{uuid.UUID(int=7)}"])
+def test_parse_args_accepts_known_views(view: str) -> None:
+    args, _rest = app.parse_args(["--view", view, "--today", "2026-03-16"])
+    assert (args.view, args.today) == (view, date(2026, 3, 16))
+
+
+def test_parse_args_refuses_an_unknown_view_in_french(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        app.parse_args(["--view", "inconnu"])
+    assert exit_info.value.code == 2
+    assert "écran inconnu « inconnu »" in capsys.readouterr().err
+
+
+def run_app(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """The application in a child process (its own QApplication), with logs under ``home``."""
+    env = {**os.environ, "HOME": str(home), "XDG_STATE_HOME": str(home / "state"),
+           "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data")}
+    return subprocess.run([sys.executable, "-m", "ess_accompagnement", *args], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "capture.db"
+    shutil.copyfile(demo_template, path)
+    return path
+
+
+def first_project(path: Path) -> uuid.UUID:
+    from ess_accompagnement.store.db import open_database
+
+    db = open_database(path, create=False)
+    try:
+        with db.read() as session:
+            return session.execute(select(Project.id).order_by(Project.sort_key).limit(1)).scalar_one()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("view", ["accueil", "projets", "projet"])
+def test_screenshot_of_a_view(demo_copy: Path, tmp_path: Path, view: str) -> None:
+    # GIVEN a demo database and a view (a project page by its id)
+    key = f"projet:{first_project(demo_copy)}" if view == "projet" else view
+    out = tmp_path / "shots" / f"{view}.png"
+    # WHEN the app renders it offscreen
+    result = run_app("--db", str(demo_copy), "--screenshot", str(out), "--view", key, "--today", "2026-03-15",
+                     home=tmp_path)
+    # THEN it exits 0 with a 1440×900 PNG
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1440, 900)
+
+
+def test_screenshot_of_an_unknown_project_exits_2(demo_copy: Path, tmp_path: Path) -> None:
+    result = run_app("--db", str(demo_copy), "--screenshot", str(tmp_path / "x.png"), "--view",
+                     f"projet:{uuid.UUID(int=1)}", home=tmp_path)
+    assert result.returncode == 2
+    assert "aucun projet d'identifiant" in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_of_an_unknown_view_exits_2(demo_copy: Path, tmp_path: Path) -> None:
+    result = run_app("--db", str(demo_copy), "--screenshot", str(tmp_path / "x.png"), "--view", "cuisine",
+                     home=tmp_path)
+    assert result.returncode == 2
+    assert "écran inconnu « cuisine »" in result.stderr
+
+
+def test_measure_startup_prints_the_first_paint(demo_copy: Path, tmp_path: Path) -> None:
+    result = run_app("--db", str(demo_copy), "--measure-startup", home=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("first-paint "))
+    assert 0 < float(line.split()[3]) < 60

@@ -20,7 +20,7 @@ from ess_accompagnement.domain.queries.projects import (
 )
 from ess_accompagnement.domain.text import fold
 from ess_accompagnement.store.db import Database
-from ess_accompagnement.ui.models import projects_model
+from ess_accompagnement.ui.models import paged
 from ess_accompagnement.ui.models.projects_model import Column, IdRole, ProjectsTableModel, SortRole
 from tests.ui.conftest import DEMO_PROJECTS
 
@@ -40,9 +40,9 @@ def fetch_all(model: ProjectsTableModel) -> None:
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages of 50 rows, ids read 100 at a time, one page cached: paging shows on 120 projects."""
-    monkeypatch.setattr(projects_model, "PAGE_SIZE", 50)
-    monkeypatch.setattr(projects_model, "ID_CHUNK", 100)
-    monkeypatch.setattr(projects_model, "MAX_CACHED_PAGES", 1)
+    monkeypatch.setattr(paged, "PAGE_SIZE", 50)
+    monkeypatch.setattr(paged, "ID_CHUNK", 100)
+    monkeypatch.setattr(paged, "MAX_CACHED_PAGES", 1)
 
 
 def test_model_passes_qt_checks(qtmodeltester, demo_db: Database) -> None:

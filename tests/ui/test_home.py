@@ -1,0 +1,109 @@
+"""HomeView: the advisor's day on the demo database (DEMO_TODAY), loaded through one Query."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from ess_accompagnement.domain.appointments import AppointmentDraft, add_appointment
+from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus
+from ess_accompagnement.domain.entities import Project
+from ess_accompagnement.domain.queries.home import AppointmentItem, StepItem, home_data
+from ess_accompagnement.domain.validation import PARIS
+from ess_accompagnement.ui.context import AppContext
+from ess_accompagnement.ui.models.paged import IdRole
+from ess_accompagnement.ui.views.home import HomeView, appointment_cells, days_text, step_cells
+from tests.ui.conftest import DEMO_TODAY
+
+
+@pytest.fixture
+def home(qtbot: QtBot, busy_ctx: AppContext) -> Iterator[HomeView]:
+    view = HomeView(busy_ctx)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sig_loaded, timeout=5000):
+        view.show()
+    yield view
+
+
+def expected(ctx: AppContext):  # noqa: ANN201 - HomeData
+    with ctx.db.read() as session:
+        return home_data(session, ctx.advisor_id, ctx.structure_id, DEMO_TODAY)
+
+
+def test_sections_show_the_advisors_day_with_counts(home: HomeView, busy_ctx: AppContext) -> None:
+    data = expected(busy_ctx)
+    for key, box in home.sections.items():
+        section = getattr(data, key)
+        assert box.total == section.total
+        assert f"({section.total})" in box.title.text()
+        assert box.model.rowCount() == len(section.rows)
+        assert box.table.isVisibleTo(home) == (section.total > 0)
+        assert box.empty.isVisibleTo(home) == (section.total == 0)
+    assert data.overdue_steps.total > 0 and data.quiet_projects.total > 0  # the demo advisor has work
+
+
+def test_heading_greets_the_advisor_with_the_french_date(home: HomeView, busy_ctx: AppContext) -> None:
+    name = expected(busy_ctx).advisor_name
+    assert home.heading.text() == f"Bonjour, {name}"
+    assert home.subheading.text().startswith("Dimanche 15 mars 2026 · ")
+
+
+def test_activating_a_row_emits_its_project(qtbot: QtBot, home: HomeView) -> None:
+    table = home.section("overdue_steps").table
+    index = table.model().index(0, 2)
+    with qtbot.waitSignal(home.sig_open_project) as blocker:
+        table.activated.emit(index)
+    assert blocker.args == [index.data(IdRole)]
+    assert isinstance(blocker.args[0], uuid.UUID)
+
+
+def test_enter_on_a_row_opens_its_project(qtbot: QtBot, home: HomeView) -> None:
+    table = home.section("quiet_projects").table
+    table.setFocus()
+    table.setCurrentIndex(table.model().index(0, 0))
+    with qtbot.waitSignal(home.sig_open_project, timeout=2000):
+        qtbot.keyClick(table, Qt.Key.Key_Return)
+
+
+def test_an_appointment_added_today_appears_after_refresh(qtbot: QtBot, home: HomeView, busy_ctx: AppContext) -> None:
+    # GIVEN an appointment at 14:30 today for one of the advisor's projects
+    with busy_ctx.db.transaction() as session:
+        from sqlalchemy import select
+
+        from ess_accompagnement.domain.actors import load_actor
+
+        project_id = session.execute(select(Project.id).where(Project.lead_advisor_id == busy_ctx.advisor_id)
+                                     .limit(1)).scalar_one()
+        draft = AppointmentDraft(project_id=project_id, starts_at=dt.datetime(2026, 3, 15, 14, 30, tzinfo=PARIS),
+                                 duration_minutes=60, mode=AppointmentMode.VISIO, status=AppointmentStatus.PLANIFIE)
+        add_appointment(session, load_actor(session, busy_ctx.advisor_id), draft,
+                        now=dt.datetime(2026, 3, 15, 8, tzinfo=PARIS))
+    # WHEN the view refreshes
+    with qtbot.waitSignal(home.sig_loaded, timeout=5000):
+        home.refresh()
+    # THEN today's section lists it with its time and mode
+    box = home.section("today_appointments")
+    assert box.title.text() == "Rendez-vous aujourd'hui (1)"
+    assert [box.model.index(0, c).data() for c in range(3)][::2] == ["14:30", "Visio"]
+
+
+@pytest.mark.parametrize(("days", "text"), [(0, "0 jour"), (1, "1 jour"), (12, "12 jours"), (None, "jamais")])
+def test_days_text(days: int | None, text: str) -> None:
+    assert days_text(days) == text
+
+
+def test_cells_formatting() -> None:
+    project = uuid.uuid4()
+    step = StepItem(uuid.uuid4(), project, "Épicerie", "Envoyer le budget", dt.date(2026, 3, 2), 13)
+    assert step_cells(step) == ("02/03/2026", "13 jours", "Épicerie", "Envoyer le budget")
+    appointment = AppointmentItem(uuid.uuid4(), project, "Épicerie", dt.datetime(2026, 3, 15, 9, 5, tzinfo=PARIS),
+                                  60, AppointmentMode.PERMANENCE, "Mairie de Vierzon")
+    assert appointment_cells(appointment) == ("09:05", "Épicerie", "Permanence — Mairie de Vierzon")
+    phone = dataclasses.replace(appointment, mode=AppointmentMode.TELEPHONE)
+    assert appointment_cells(phone)[2] == "Téléphone"
