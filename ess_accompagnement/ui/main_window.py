@@ -341,10 +341,13 @@ class MainWindow(QMainWindow):
         return page
 
     def _connect_page(self, page: QWidget) -> None:
-        """A screen asks for a project with ``sig_open_project(uuid)``."""
+        """A screen asks for a project with ``sig_open_project(uuid)``, for a screen with ``sig_show_view(key)``."""
         signal = getattr(page, "sig_open_project", None)
         if signal is not None:
             signal.connect(self.open_project)
+        show = getattr(page, "sig_show_view", None)
+        if show is not None:
+            show.connect(self.show_view)
 
     def _placeholder(self, title: str) -> QWidget:
         page = QWidget(self)

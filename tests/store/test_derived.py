@@ -9,8 +9,8 @@ from sqlalchemy import select, text, update
 
 from ess_accompagnement.domain import appointments, phases
 from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus, Phase, ProjectStatus
-from ess_accompagnement.domain.projects import ProjectEdit, edit_project
 from ess_accompagnement.domain.entities import Person, Project, ProjectMember, Structure
+from ess_accompagnement.domain.projects import ProjectEdit, edit_project
 from ess_accompagnement.domain.queries.projects import ProjectFilter, project_ids
 from ess_accompagnement.domain.queries.search import search
 from ess_accompagnement.store import derived

@@ -22,7 +22,7 @@ from ess_accompagnement.ui.main_window import MainWindow
 from ess_accompagnement.ui.views.home import HomeView
 from ess_accompagnement.ui.views.persons import PersonsView
 from ess_accompagnement.ui.views.projects import ProjectsView
-from ess_accompagnement.ui.views.registry import VIEWS
+from ess_accompagnement.ui.views.registry import VIEWS, view_spec
 
 
 class FakeProjectPage(QWidget):
@@ -266,3 +266,32 @@ def test_alt_mnemonics_are_unique_on_each_screen(window: MainWindow, key: str) -
             texts.append(widget.text())
     letters = [letter for letter in map(mnemonic, texts) if letter is not None]
     assert len(letters) == len(set(letters)), sorted(letters)
+
+
+@pytest.mark.parametrize("key", [spec.key for spec in VIEWS])
+def test_every_screen_opens_on_the_demo_database_with_named_inputs(window: MainWindow, key: str) -> None:
+    # WHEN the screen is shown and has loaded
+    page = window.show_view(key)
+    assert window.wait_until_loaded()
+    # THEN it is the registered screen (not a placeholder), and every input it shows has an accessible name
+    assert type(page) is view_spec(key).load()
+    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit, QTextEdit
+
+    inputs = (QLineEdit, QComboBox, QAbstractSpinBox, QTextEdit, QAbstractButton, QAbstractItemView)
+    focusable = [w for w in page.findChildren(QWidget) if isinstance(w, inputs) and w.isVisible()
+                 and w.focusPolicy() & Qt.FocusPolicy.TabFocus
+                 and not w.objectName().startswith("qt_")]  # a spin box's own line edit: the box is named
+    unnamed = [f"{type(w).__name__}:{w.objectName()}" for w in focusable
+               if not QAccessible.queryAccessibleInterface(w).text(QAccessible.Text.Name)]
+    assert unnamed == []
+
+
+def test_the_real_project_page_opens_from_the_window(qtbot: QtBot, busy_ctx: AppContext) -> None:
+    real = MainWindow(busy_ctx)
+    qtbot.addWidget(real)
+    real.show()
+    project = project_ids(busy_ctx, 1)[0]
+    page = real.open_project(project)
+    assert real.wait_until_loaded()
+    assert type(page).__name__ == "ProjectPage" and real.current_key == f"projet:{project}"
+    real.close()
