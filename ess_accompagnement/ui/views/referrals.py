@@ -209,6 +209,7 @@ class ReferralsView(QWidget):
     # ---- Slots
 
     def _show(self, lists: ReferralLists) -> None:
+        first_load = self.lists is None
         self.lists = lists
         self.inbox_model.set_rows(lists.inbox)
         self.outbox_model.set_rows(lists.outbox)
@@ -216,8 +217,17 @@ class ReferralsView(QWidget):
         for table in self.tables:
             if not table.currentIndex().isValid() and table.model().rowCount():
                 table.setCurrentIndex(table.model().index(0, 0))
+        if first_load:
+            self._open_first_tab_with_rows()
         self._on_selection()
         self.sig_loaded.emit()
+
+    def _open_first_tab_with_rows(self) -> None:
+        """On opening, nothing to answer: show what was received or sent rather than an empty table."""
+        for index, table in enumerate(self.tables):
+            if table.model().rowCount():
+                self.tabs.setCurrentIndex(index)
+                return
 
     def _set_tab_titles(self) -> None:
         counts = [proxy_of(table).rowCount() for table in self.tables]
