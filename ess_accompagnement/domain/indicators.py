@@ -84,28 +84,46 @@ from ess_accompagnement.domain.codes import (
     AppointmentMode,
     AppointmentStatus,
     Coded,
-    FinancingStatus,
     Gender,
     Instrument,
     LegalForm,
     MemberRole,
     Phase,
     ProjectStatus,
-    ReferralOutcome,
-    ReferralStatus,
     RefusalReason,
     Sector,
 )
 from ess_accompagnement.domain.errors import ValidationError
+from ess_accompagnement.domain.indicators_sql import (  # noqa: F401 - RURAL_POPULATION, UNKNOWN: re-exported
+    _ACTIVITY_INSERTS,
+    _ACTIVITY_TABLE,
+    _COMMUNE_INSERT,
+    _COMMUNE_TABLE,
+    _ENTERED_DISPOSITIF,
+    _ENTERED_STRUCTURE,
+    _ENTERED_TABLE,
+    _FIN_TABLE,
+    _HOLDERS_TABLE,
+    _IN_DISPOSITIF,
+    _PC_TABLE,
+    _PIPELINE_ROWS,
+    _PROJECTS_INSERT,
+    _PROJECTS_TABLE,
+    _RDV_TABLE,
+    _REF_TABLE,
+    _REFERRAL_COUNTS,
+    _STARTED_BY_REFERRAL,
+    _TEMP_TABLES,
+    RURAL_POPULATION,
+    UNKNOWN,
+)
 from ess_accompagnement.domain.text import fold
 from ess_accompagnement.domain.validation import PARIS, format_date
 
 logger = logging.getLogger(__name__)
 
-RURAL_POPULATION = 2000  # stands in for INSEE's grille de densité (see the module docstring)
 HOLDER_ROLES = (MemberRole.PORTEUR, MemberRole.CO_PORTEUR)
 TOTAL = "total"
-UNKNOWN = "inconnu"
 OUTSIDE_CATALOGUE = "hors_catalogue"
 ID_PREFIX = "id:"  # a bucket naming a row without catalogue key: « id:<hex> » (never exported)
 # (code, label, lowest age, highest age), age = end year − birth year
@@ -362,6 +380,14 @@ class _Run:
     def sql(self, statement: str, **extra: Any) -> Any:
         return self.session.execute(text(statement), {**self.params, **extra})
 
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        """The rows of a query as the driver's plain tuples (many rows: SQLAlchemy's rows cost more)."""
+        cursor = self.session.connection().connection.cursor()
+        try:
+            return list(cursor.execute(statement, self.params).fetchall())
+        finally:
+            cursor.close()
+
     def only(self, column: str, key: str = "structure") -> str:
         """`` AND column = :key`` when that filter is set, else nothing."""
         return f" AND {column} = :{key}" if self.params[key] is not None else ""
@@ -381,7 +407,9 @@ class _Run:
         self._load_labels()
         self._scope_table()
         self.sql(_RDV_TABLE.format(scope=self.in_scope("a")) + self.only("a.owner_structure_id"))
-        mine = " AND (r.from_structure_id = :structure OR r.to_structure_id = :structure)" \
+        # the structure's referrals through the (from, proposed) and (to, proposed) indexes, not a scan
+        mine = " AND r.rowid IN (SELECT rowid FROM referral WHERE from_structure_id = :structure " \
+            "UNION ALL SELECT rowid FROM referral WHERE to_structure_id = :structure)" \
             if self.params["structure"] is not None else ""
         self.sql(_REF_TABLE.format(scope=self.in_scope("r"),
                                    filters=self.only("r.to_dispositif_id", "dispositif") + mine))
@@ -390,14 +418,19 @@ class _Run:
         self.sql(_ACTIVITY_TABLE)
         for statement in _ACTIVITY_INSERTS:
             self.sql(statement.format(structure=self.only("structure_id")))
+        self.sql(_COMMUNE_TABLE)
+        self.sql(_COMMUNE_INSERT)
         self.sql(_PROJECTS_TABLE)
-        self.sql(_PROJECTS_INSERT)
+        # A few projects: probe each one's referrals; many: one scan of the referrals, looked up.
+        started = f"EXISTS ({_STARTED_BY_REFERRAL} AND r.project_id = p.id)" \
+            if self.params["structure"] is not None else f"p.id IN ({_STARTED_BY_REFERRAL})"
+        self.sql(_PROJECTS_INSERT.format(started=started))
         self.sql(_HOLDERS_TABLE.format(age=_age_band_sql(), roles="', '".join(r.value for r in HOLDER_ROLES)))
 
     def _scope_table(self) -> None:
         if not self.scope.filters_projects:
-            self.sql("CREATE TEMP TABLE _ind_deleted AS SELECT id AS project_id FROM project "
-                     "WHERE deleted_at IS NOT NULL")
+            # project_state.live is « deleted_at IS NULL » (kept by triggers), and indexed: no scan of project
+            self.sql("CREATE TEMP TABLE _ind_deleted AS SELECT project_id FROM project_state WHERE live = 0")
             return
         self.sql("CREATE TEMP TABLE _ind_scope (project_id CHAR(32) PRIMARY KEY) WITHOUT ROWID")
         statement = "INSERT INTO _ind_scope SELECT p.id FROM project p"
@@ -484,16 +517,21 @@ class _Run:
         yield from self._answer_delays()
 
     def _answer_delays(self) -> Iterator[Figure]:
-        rows = self.sql("SELECT from_id, to_id, project_id, delay FROM _ind_ref "
-                        f"WHERE answered_in_period{self.only('to_id')}").all()
+        rows = self.rows(f"SELECT from_id, to_id, project_id, delay FROM _ind_ref WHERE answered_in_period"
+                         f"{self.only('to_id')}")
         if rows:
-            yield _delay_figure(Dimension.ALL, (TOTAL, "ensemble"), [(r[2], r[3]) for r in rows])
-        pairs: dict[tuple[str, str], list[tuple[str, int]]] = {}
+            yield _delay_figure(Dimension.ALL, (TOTAL, "ensemble"), [r[2] for r in rows], [r[3] for r in rows])
+        pairs: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
         for source, target, project, days in rows:
-            pairs.setdefault((source, target), []).append((project, days))
-        for (source, target), answers in sorted(pairs.items(), key=lambda item: (-len(item[1]), item[0])):
+            found = pairs.get((source, target))
+            if found is None:
+                pairs[source, target] = ([project], [days])
+            else:
+                found[0].append(project)
+                found[1].append(days)
+        for (source, target), (projects, delays) in sorted(pairs.items(), key=lambda item: (-len(item[1][0]), item[0])):
             (a, a_label), (b, b_label) = self.structure(source), self.structure(target)
-            yield _delay_figure(Dimension.PAIR, (f"{a}>{b}", f"{a_label} → {b_label}"), answers)
+            yield _delay_figure(Dimension.PAIR, (f"{a}>{b}", f"{a_label} → {b_label}"), projects, delays)
 
     def appointments(self) -> Iterator[Figure]:
         """One pass over the period's appointments, regrouped by status, mode and permanence."""
@@ -548,10 +586,9 @@ def _regroup(rows: Sequence[Row], column: int) -> list[tuple[Any, int, str, int]
     return [(code, count, ",".join(packed), minutes) for code, (count, packed, minutes) in ordered]
 
 
-def _delay_figure(dimension: Dimension, bucket: tuple[str, str], answers: list[tuple[str, int]]) -> Figure:
-    median = Decimal(str(statistics.median(days for _, days in answers))).quantize(Decimal("0.1"))
-    return Figure("delai_reponse", dimension, bucket[0], bucket[1], len(answers),
-                  ProjectIds(",".join(project for project, _ in answers)), median)
+def _delay_figure(dimension: Dimension, bucket: tuple[str, str], projects: list[str], delays: list[int]) -> Figure:
+    median = Decimal(str(statistics.median(delays))).quantize(Decimal("0.1"))
+    return Figure("delai_reponse", dimension, bucket[0], bucket[1], len(delays), ProjectIds(",".join(projects)), median)
 
 
 def _utc_text(day: dt.date) -> str:
@@ -607,143 +644,3 @@ _LABELLERS: dict[Dimension, Labeller] = {
 }
 _PROJECT_COLUMNS = {d: {Dimension.STATUS: "status", Dimension.LEGAL_FORM: "legal_form", Dimension.SECTOR: "sector",
                         Dimension.TERRITORY: "territory"}.get(d, d.value) for d in PROJECT_DIMENSIONS}
-
-
-# ---- SQL ------------------------------------------------------------------------------------------
-
-_TEMP_TABLES = ("_ind_scope", "_ind_deleted", "_ind_rdv", "_ind_ref", "_ind_fin", "_ind_pc", "_ind_activity",
-                "_ind_projects", "_ind_holders", "_ind_entered")
-_ACCEPTED = f"r.answered_on IS NOT NULL AND r.answer <> '{ReferralStatus.REFUSEE.value}'"
-_GRANTED = "('" + "', '".join(s.value for s in (FinancingStatus.ACCORDE, FinancingStatus.VERSE)) + "')"
-_PERIOD = "BETWEEN :start AND :end"
-
-_IN_DISPOSITIF = f"""SELECT r.project_id FROM referral r WHERE r.deleted_at IS NULL AND r.to_dispositif_id = :dispositif
-        AND r.answered_on <= :end AND {_ACCEPTED}
-    UNION SELECT f.project_id FROM financing f WHERE f.deleted_at IS NULL AND f.dispositif_id = :dispositif
-        AND f.decided_on <= :end AND f.status IN {_GRANTED}"""
-
-# Appointments starting in the period (UTC bounds of the Paris days).
-_RDV_TABLE = """CREATE TEMP TABLE _ind_rdv AS
-SELECT a.project_id, a.owner_structure_id AS structure_id, a.mode, a.status, a.permanence_id,
-       a.duration_minutes AS minutes
-FROM appointment a WHERE a.starts_at >= :lo AND a.starts_at < :hi AND a.deleted_at IS NULL AND {scope}"""
-
-# Referrals with something in the period: proposed, answered, started, closed, or expired in it.
-_REF_TABLE = f"""CREATE TEMP TABLE _ind_ref AS
-SELECT * FROM (SELECT r.project_id, r.from_structure_id AS from_id, r.to_structure_id AS to_id,
-    r.to_dispositif_id AS dispositif_id, r.refusal_reason, CAST(julianday(r.answered_on) - julianday(r.proposed_on) AS INTEGER) AS delay,
-    r.proposed_on {_PERIOD} AS proposed_in_period,
-    r.answered_on {_PERIOD} AS answered_in_period,
-    r.answered_on {_PERIOD} AND {_ACCEPTED} AS accepted_in_period,
-    r.answered_on {_PERIOD} AND r.answer = '{ReferralStatus.REFUSEE.value}' AS refused_in_period,
-    (r.answered_on {_PERIOD} AND {_ACCEPTED}) OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD} AS worked_in_period,
-    date(r.proposed_on, '+' || (:expiry + 1) || ' days') {_PERIOD}
-        AND (r.answered_on IS NULL OR r.answered_on > date(r.proposed_on, '+' || :expiry || ' days'))
-        AND (r.cancelled_on IS NULL OR r.cancelled_on > date(r.proposed_on, '+' || :expiry || ' days'))
-        AS expired_in_period
-  FROM referral r WHERE r.deleted_at IS NULL AND {{scope}}{{filters}}
-    AND (r.proposed_on BETWEEN date(:start, '-' || (:expiry + 1) || ' days') AND :end OR r.answered_on {_PERIOD}
-         OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD}))
-WHERE proposed_in_period OR answered_in_period OR worked_in_period OR expired_in_period"""
-
-_FIN_TABLE = f"""CREATE TEMP TABLE _ind_fin AS
-SELECT * FROM (SELECT f.project_id, f.funder_structure_id AS funder_id, f.dispositif_id, f.instrument,
-    f.amount_requested,
-    f.amount_granted, f.requested_on {_PERIOD} AS requested_in_period,
-    f.decided_on {_PERIOD} AND f.status IN {_GRANTED} AS granted_in_period
-  FROM financing f WHERE f.deleted_at IS NULL AND {{scope}}{{filters}})
-WHERE requested_in_period OR granted_in_period"""
-
-_PC_TABLE = f"""CREATE TEMP TABLE _ind_pc AS
-SELECT pc.project_id, pc.owner_structure_id AS structure_id FROM phase_change pc
-WHERE pc.deleted_at IS NULL AND pc.effective_date {_PERIOD} AND {{scope}}"""
-
-_ACTIVITY_TABLE = """CREATE TEMP TABLE _ind_activity (project_id CHAR(32), structure_id CHAR(32),
-    PRIMARY KEY (project_id, structure_id)) WITHOUT ROWID"""
-# The work of the period, as the module docstring defines it ({structure}: the structure filter).
-_ACTIVITY_INSERTS = (
-    f"INSERT OR IGNORE INTO _ind_activity SELECT project_id, structure_id FROM _ind_rdv "
-    f"WHERE status = '{AppointmentStatus.REALISE.value}'{{structure}}",
-    "INSERT OR IGNORE INTO _ind_activity SELECT project_id, structure_id FROM _ind_pc WHERE 1{structure}",
-    "INSERT OR IGNORE INTO _ind_activity SELECT * FROM (SELECT project_id, to_id AS structure_id FROM _ind_ref "
-    "WHERE worked_in_period) WHERE 1{structure}",
-    "INSERT OR IGNORE INTO _ind_activity SELECT * FROM (SELECT project_id, funder_id AS structure_id FROM _ind_fin "
-    "WHERE funder_id IS NOT NULL) WHERE 1{structure}",
-)
-
-_STARTED_BY_REFERRAL = f"""SELECT r.project_id FROM referral r WHERE r.deleted_at IS NULL
-    AND r.outcome = '{ReferralOutcome.ACTIVITE_DEMARREE.value}' AND r.closed_on <= :end"""
-
-# The phase as of :end: the current one (derived project_state) when it started on or before :end,
-# else the latest phase change dated on or before :end (same order as project_state).
-_PROJECTS_TABLE = """CREATE TEMP TABLE _ind_projects (project_id CHAR(32) PRIMARY KEY, phase, status, legal_form,
-    sector, departement, epci, territory, jobs_created, jobs_maintained, started)"""
-_PROJECTS_INSERT = f"""INSERT INTO _ind_projects
-SELECT p.id,
-    CASE WHEN ps.phase_since <= :end THEN ps.phase ELSE
-        coalesce((SELECT pc.phase FROM phase_change pc
-                  WHERE pc.project_id = p.id AND pc.deleted_at IS NULL AND pc.effective_date <= :end
-                  ORDER BY pc.effective_date DESC, pc.created_at DESC, pc.id DESC LIMIT 1), '{UNKNOWN}') END,
-    p.status, p.legal_form, coalesce(p.sector, '{UNKNOWN}'),
-    coalesce(c.departement, '{UNKNOWN}'), coalesce(c.epci_siren, '{UNKNOWN}'),
-    CASE WHEN c.population IS NULL THEN '{UNKNOWN}' WHEN c.population < {RURAL_POPULATION} THEN 'rurale'
-         ELSE 'urbaine' END,
-    p.jobs_created, p.jobs_maintained,
-    p.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}' OR p.id IN ({_STARTED_BY_REFERRAL})
-FROM (SELECT DISTINCT project_id FROM _ind_activity) a
-JOIN project p ON p.id = a.project_id AND p.deleted_at IS NULL
-LEFT JOIN project_state ps ON ps.project_id = p.id
-LEFT JOIN commune c ON c.code = p.commune_code"""
-
-# CROSS JOIN keeps the projects accompanied as the outer loop (else SQLite scans every member and person).
-_HOLDERS_TABLE = """CREATE TEMP TABLE _ind_holders AS
-SELECT pe.id AS person_id, m.project_id, pe.gender, {age} AS age
-FROM _ind_projects ip
-CROSS JOIN project_member m ON m.project_id = ip.project_id AND m.deleted_at IS NULL AND m.role IN ('{roles}')
-JOIN person pe ON pe.id = m.person_id AND pe.deleted_at IS NULL"""
-
-_ENTERED_TABLE = """CREATE TEMP TABLE _ind_entered (dimension TEXT, ref_id CHAR(32), project_id CHAR(32),
-    PRIMARY KEY (dimension, ref_id, project_id)) WITHOUT ROWID"""
-
-# A project entered a structure's parcours in the period: an entry event in it, none before it.
-# (Both probes go through the (project, structure, date) indexes ix_phase_change_project_owner_date and
-# ix_referral_project_to_answered.)
-_ENTERED_STRUCTURE = f"""INSERT OR IGNORE INTO _ind_entered
-SELECT 'structure', c.structure_id, c.project_id FROM (
-    SELECT project_id, structure_id FROM _ind_pc
-    UNION SELECT project_id, to_id FROM _ind_ref r WHERE accepted_in_period
-) c
-WHERE NOT EXISTS (SELECT 1 FROM phase_change e WHERE e.project_id = c.project_id
-    AND e.owner_structure_id = c.structure_id AND e.deleted_at IS NULL AND e.effective_date < :start)
-AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND r.to_structure_id = c.structure_id
-    AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})"""
-
-_ENTERED_DISPOSITIF = f"""INSERT OR IGNORE INTO _ind_entered
-SELECT 'dispositif', c.ref_id, c.project_id FROM (
-    SELECT project_id, dispositif_id AS ref_id FROM _ind_ref WHERE accepted_in_period AND dispositif_id IS NOT NULL
-    UNION SELECT project_id, dispositif_id FROM _ind_fin WHERE granted_in_period AND dispositif_id IS NOT NULL
-) c
-WHERE NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND +r.to_dispositif_id = c.ref_id
-    AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})
-AND NOT EXISTS (SELECT 1 FROM financing f WHERE f.project_id = c.project_id AND +f.dispositif_id = c.ref_id
-    AND f.deleted_at IS NULL AND f.decided_on < :start AND f.status IN {_GRANTED})"""
-
-_STARTED = f"""(EXISTS (SELECT 1 FROM project p WHERE p.id = e.project_id
-        AND p.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}') OR e.project_id IN ({_STARTED_BY_REFERRAL}))"""
-
-# « started » was computed for the projects accompanied; an entered project is one of them but for odd data
-_PIPELINE_ROWS = f"""SELECT ref_id, count(*), group_concat(project_id), sum(started),
-    group_concat(CASE WHEN started THEN project_id END)
-FROM (SELECT e.ref_id, e.project_id, coalesce(ip.started, {_STARTED}) AS started
-      FROM _ind_entered e LEFT JOIN _ind_projects ip ON ip.project_id = e.project_id
-      WHERE e.dimension = :dimension)
-GROUP BY ref_id ORDER BY count(*) DESC, ref_id"""
-
-# (indicator, condition on _ind_ref, the side it is counted for)
-_REFERRAL_COUNTS: tuple[tuple[str, str, str], ...] = (
-    ("orientations_envoyees", "proposed_in_period", "from_id"),
-    ("orientations_recues", "proposed_in_period", "to_id"),
-    ("orientations_acceptees", "accepted_in_period", "to_id"),
-    ("orientations_refusees", "refused_in_period", "to_id"),
-    ("orientations_expirees", "expired_in_period", "to_id"),
-)
