@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ess_accompagnement.sync import capture, conflicts, projection, site
@@ -63,6 +63,15 @@ class _Batch:
         self.merger, self.log = Merger(self.raw), LogWriter(self.raw)
         self.touched: set[RowKey] = set()
         self.before: set[str] = set()
+
+    def preload(self, txs: list[Tx]) -> None:
+        """Load the leaves of every row the well-formed transactions of ``txs`` touch, in a few queries."""
+        keys: dict[RowKey, None] = {}
+        for tx in txs:
+            if isinstance(tx, dict) and isinstance(tx.get("changes"), list):
+                keys.update(dict.fromkeys([(c[0], c[1]) for c in tx["changes"] if isinstance(c, list) and len(c) == 4
+                                           and type(c[0]) is str and type(c[1]) is str]))
+        self.merger.preload(keys)
 
     def scope_vv(self, scope: str) -> dict[str, int]:
         if scope not in self.vv:
@@ -118,12 +127,13 @@ class _Batch:
         if seq > 1 and tx.get("prev_hash") != self.known_hash((scope, site_id, seq - 1)):
             self.quarantine(tx, "chain")
             return
-        refused = frozenset(i for i, c in enumerate(tx["changes"]) if not _allowed(tx, scope, c))
+        refused = _refused(tx, scope)
+        touched = self.touched
         for tbl, pk, _col, _val in tx["changes"]:
             key = (tbl, pk)
-            if key not in self.touched:
-                self.touched.add(key)
-                self.before.update(conflicts.row_conflict_ids(self.merger, key))
+            if key not in touched:
+                touched.add(key)
+                self.before.update(_conflict_ids(self.merger, key))
         self.log.record(tx, "remote", refused)
         self.merger.apply_tx(tx, refused)
         self.hashes[(scope, site_id, seq)] = tx["tx_hash"]
@@ -151,7 +161,7 @@ class _Batch:
         projection.project_rows(self.merger, sorted(self.touched))
         after: set[str] = set()
         for key in self.touched:
-            after.update(conflicts.row_conflict_ids(self.merger, key))
+            after.update(_conflict_ids(self.merger, key))
         self.result.new_conflicts += sorted(after - self.before)
         self.raw.executemany("DELETE FROM sync_inbox WHERE scope = ? AND site = ? AND seq = ?", sorted(self.unparked))
         self.raw.executemany("INSERT OR IGNORE INTO sync_inbox(scope, site, seq, body, received_hlc) "
@@ -161,6 +171,37 @@ class _Batch:
         if self.max_hlc:
             site.observe(self.raw, self.max_hlc)
         self.begin()
+
+
+def _conflict_ids(merger: Merger, key: RowKey) -> list[str]:
+    """``conflicts.row_conflict_ids``, skipped for the usual row that cannot hold a conflict: a value
+    conflict needs two leaves of one field, a delete conflict a ``deleted_at`` leaf that is set."""
+    row = merger.row(key)
+    for col, leaves in row.items():
+        if len(leaves) > 1 or (col == projection.DELETED and any(leaf.val is not None for leaf in leaves)):
+            return conflicts.row_conflict_ids(merger, key)
+    return []
+
+
+def _refused(tx: Tx, scope: str) -> frozenset[int]:
+    """Indexes of the changes of ``tx`` that field ownership refuses; the verdict is computed once per
+    (table, column) and transaction, except where it depends on the value (``owner_structure_id``)."""
+    structure = tx.get("structure")
+    if structure is not None and type(structure) is not str:
+        return frozenset(i for i, c in enumerate(tx["changes"]) if not _allowed(tx, scope, c))
+    verdicts: dict[tuple[str, str], bool] = {}
+    refused = []
+    for i, change in enumerate(tx["changes"]):
+        tbl, _pk, col, _val = change
+        if type(tbl) is not str or type(col) is not str or col == "owner_structure_id":
+            ok = _allowed(tx, scope, change)
+        else:
+            ok = verdicts.get((tbl, col))
+            if ok is None:
+                ok = verdicts[(tbl, col)] = _allowed(tx, scope, change)
+        if not ok:
+            refused.append(i)
+    return frozenset(refused)
 
 
 def _allowed(tx: Tx, scope: str, change: list[object]) -> bool:
@@ -190,22 +231,35 @@ def apply_raw(raw: sqlite3.Connection, txs: Iterable[Tx], *, batch_size: int = B
     return result
 
 
+def _chunks(txs: Iterable[Tx], size: int) -> Iterator[list[Tx]]:
+    chunk: list[Tx] = []
+    for tx in txs:
+        chunk.append(tx)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _run(raw: sqlite3.Connection, txs: Iterable[Tx], result: ApplyResult, batch_size: int, dry_run: bool,
          fault: FaultHook | None) -> None:
     raw.execute("BEGIN IMMEDIATE")
     batch = _Batch(raw, result)
     count = 0
-    for tx in txs:
-        batch.offer(tx)
-        count += 1
-        if fault:
-            fault("offer")
-        if count % batch_size == 0 and not dry_run:
-            batch.flush()
+    for chunk in _chunks(txs, batch_size):
+        batch.preload(chunk)
+        for tx in chunk:
+            batch.offer(tx)
+            count += 1
             if fault:
-                fault("flush")
-            raw.execute("COMMIT")
-            raw.execute("BEGIN IMMEDIATE")
+                fault("offer")
+            if count % batch_size == 0 and not dry_run:
+                batch.flush()
+                if fault:
+                    fault("flush")
+                raw.execute("COMMIT")
+                raw.execute("BEGIN IMMEDIATE")
     batch.flush()
     if fault:
         fault("flush")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from ess_accompagnement.sync.codec import Tx, decode_val, dot
 
@@ -23,8 +23,9 @@ RowKey = tuple[str, str]  # (tbl, pk)
 Dot = tuple[str, str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
+class Leaf(NamedTuple):
+    """One leaf (a named tuple: cheap to build, compared and hashed by value like the former frozen dataclass)."""
+
     scope: str
     site: str
     seq: int
@@ -34,6 +35,9 @@ class Leaf:
     @property
     def dot(self) -> Dot:
         return (self.scope, self.site, self.seq)
+
+
+_new_leaf = partial(tuple.__new__, Leaf)  # Leaf(*values) without the keyword-handling constructor
 
 
 def supersedes(site: str, seq: int, deps: dict[str, int], leaf: Leaf) -> bool:
@@ -71,18 +75,38 @@ class Merger:
                 self._unstored.add(key)
         return row
 
+    def preload(self, keys: Iterable[RowKey]) -> None:
+        """Load the leaves of the rows among ``keys`` not loaded yet: one query per table and 500 keys
+        (instead of one per row), using the primary key's (tbl, pk) prefix."""
+        by_table: dict[str, list[str]] = {}
+        rows = self.rows
+        for key in keys:
+            if type(key[0]) is str and type(key[1]) is str and key not in rows:  # others: lazily, by row()
+                rows[key] = {}
+                by_table.setdefault(key[0], []).append(key[1])
+        for tbl, pks in by_table.items():
+            for start in range(0, len(pks), 500):
+                chunk = pks[start:start + 500]
+                for pk, col, scope, site, seq, hlc, val in self.raw.execute(
+                    f"SELECT pk, col, scope, site, seq, hlc, val FROM sync_fv WHERE tbl = ? AND pk IN "
+                    f"({','.join('?' * len(chunk))})", (tbl, *chunk)
+                ):
+                    rows[(tbl, pk)].setdefault(col, []).append(Leaf(scope, site, seq, hlc, val))
+            self._unstored.update((tbl, pk) for pk in pks if not rows[(tbl, pk)])
+
     def apply_tx(self, tx: Tx, refused: frozenset[int] = frozenset()) -> None:
         scope, site, seq = dot(tx)
         deps: dict[str, int] = tx["deps"]
         hlc = tx["hlc"]
         self._deps[(scope, site, seq)] = deps
-        rows, dirty_fields = self.rows, self._dirty_fields
+        rows, dirty_fields, dirty = self.rows, self._dirty_fields, self.dirty
+        changes = tx["changes"]
+        if refused:
+            changes = [c for idx, c in enumerate(changes) if idx not in refused]
         last_key: RowKey | None = None
         row: dict[str, list[Leaf]] = {}
         fields: set[str] = set()
-        for idx, (tbl, pk, col, val) in enumerate(tx["changes"]):
-            if refused and idx in refused:
-                continue
+        for tbl, pk, col, val in changes:
             key = (tbl, pk)
             if key != last_key:  # a transaction's changes come row by row: look the row up once
                 found = rows.get(key)
@@ -94,12 +118,13 @@ class Merger:
                 if any(leaf.site == site and leaf.seq == seq and leaf.scope == scope for leaf in leaves):
                     continue
                 kept = [leaf for leaf in leaves if leaf.scope != scope or not supersedes(site, seq, deps, leaf)]
+                kept.append(_new_leaf((scope, site, seq, hlc, decode_val(val) if type(val) is dict else val)))
             else:
-                kept = []
-            kept.append(Leaf(scope, site, seq, hlc, decode_val(val)))
+                kept = [_new_leaf((scope, site, seq, hlc, decode_val(val) if type(val) is dict else val))]
             row[col] = kept
+            if not fields:
+                dirty.add(key)
             fields.add(col)
-            self.dirty.add(key)
 
     def deps_of(self, leaf: Leaf) -> dict[str, int]:
         deps = self._deps.get(leaf.dot)
@@ -127,11 +152,11 @@ class Merger:
         for key in sorted(self.dirty):
             tbl, pk = key
             row = self.rows[key]
+            unstored = key in self._unstored
             for col in sorted(self._dirty_fields.get(key, ())):
-                if key not in self._unstored:
+                if not unstored:
                     stale.append((tbl, pk, col))
-                leaves.extend((tbl, pk, col, leaf.scope, leaf.site, leaf.seq, leaf.hlc, leaf.val)
-                              for leaf in row.get(col, ()))
+                leaves += [(tbl, pk, col, *leaf) for leaf in row.get(col, ())]
         if stale:
             self.raw.executemany("DELETE FROM sync_fv WHERE tbl = ? AND pk = ? AND col = ?", stale)
         self.raw.executemany(
@@ -155,8 +180,12 @@ class LogWriter:
                          tx.get("structure"), tx.get("schema", 0), tx.get("prev_hash"), tx["tx_hash"], origin,
                          self.next_ord))
         self.next_ord += 1
-        self.changes.extend((scope, site, seq, idx, c[0], c[1], c[2], decode_val(c[3]), 1 if idx in refused else 0)
-                            for idx, c in enumerate(tx["changes"]))
+        if refused:
+            self.changes.extend((scope, site, seq, idx, tbl, pk, col, decode_val(val) if type(val) is dict else val,
+                                 1 if idx in refused else 0) for idx, (tbl, pk, col, val) in enumerate(tx["changes"]))
+        else:
+            self.changes.extend((scope, site, seq, idx, tbl, pk, col, decode_val(val) if type(val) is dict else val, 0)
+                                for idx, (tbl, pk, col, val) in enumerate(tx["changes"]))
         self.vv[(scope, site)] = seq
 
     def flush(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Integer, Numeric, String, Text
@@ -55,7 +56,8 @@ def resurrecting(merger: Merger, row: dict[str, list[Leaf]]) -> list[tuple[str, 
 
 
 def projected(merger: Merger, row: dict[str, list[Leaf]]) -> dict[str, Any]:
-    values = {col: winner(preferred(leaves)).val for col, leaves in row.items() if leaves}
+    values = {col: leaves[0].val if len(leaves) == 1 else winner(preferred(leaves)).val
+              for col, leaves in row.items() if leaves}
     if values.get(DELETED) is not None and resurrecting(merger, row):
         values[DELETED] = None
     return values
@@ -97,17 +99,29 @@ def project_rows(merger: Merger, keys: Iterable[RowKey]) -> None:
     for tbl, pks in sorted(by_table.items()):
         if tbl not in tables:
             continue  # a table this schema does not know: leaves kept, projected after an upgrade
+        columns = _column_names(tbl)
         current = _current(merger.raw, tbl, pks)
+        # One statement per row (every changed column at once), run by executemany per column set.
         updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        inserts: dict[tuple[str, ...], list[list[Any]]] = {}
         for pk in pks:
-            values = {c: v for c, v in projected(merger, merger.row((tbl, pk))).items() if c in tables[tbl].c}
+            row = merger.row((tbl, pk))
+            values = {c: v for c, v in projected(merger, row).items() if c in columns}
             if pk in current:
                 _collect_update(tbl, pk, current[pk], values, updates)
             else:
-                _insert(merger.raw, tbl, pk, values)
+                _collect_insert(tbl, pk, values, inserts)
+        for cols, records in inserts.items():
+            names = ", ".join(f'"{c}"' for c in cols)
+            merger.raw.executemany(f'INSERT INTO "{tbl}" ({names}) VALUES ({",".join("?" * len(cols))})', records)
         for cols, params in updates.items():
             sets = ", ".join(f'"{c}" = ?' for c in cols)
             merger.raw.executemany(f'UPDATE "{tbl}" SET {sets} WHERE id = ?', params)
+
+
+@cache
+def _column_names(tbl: str) -> frozenset[str]:
+    return frozenset(column.name for column in capture.synced_tables()[tbl].columns)
 
 
 def _collect_update(tbl: str, pk: str, row: dict[str, Any], values: dict[str, Any],
@@ -121,14 +135,20 @@ def _collect_update(tbl: str, pk: str, row: dict[str, Any], values: dict[str, An
     updates.setdefault(cols, []).append((*(changed[c] for c in cols), pk))
 
 
-def _insert(raw: sqlite3.Connection, tbl: str, pk: str, values: dict[str, Any]) -> None:
-    table = capture.synced_tables()[tbl]
+def _collect_insert(tbl: str, pk: str, values: dict[str, Any], inserts: dict[tuple[str, ...], list[list[Any]]]
+                    ) -> None:
     record: dict[str, Any] = {"id": pk, **values}
-    for column in table.columns:
-        if column.name not in record and not column.nullable and not column.info.get("derived"):
-            record[column.name] = _fallback(column)
+    for name, fallback in _fallbacks(tbl):
+        if name not in record:
+            record[name] = fallback
     if tbl in DERIVERS:
         record.update(DERIVERS[tbl](record))
-    cols = sorted(record)
-    names = ", ".join(f'"{c}"' for c in cols)
-    raw.execute(f'INSERT INTO "{tbl}" ({names}) VALUES ({",".join("?" * len(cols))})', [record[c] for c in cols])
+    cols = tuple(sorted(record))
+    inserts.setdefault(cols, []).append([record[c] for c in cols])
+
+
+@cache
+def _fallbacks(tbl: str) -> tuple[tuple[str, Any], ...]:
+    """The neutral value of each NOT NULL, non-derived column of ``tbl`` (for rows inserted from leaves)."""
+    return tuple((column.name, _fallback(column)) for column in capture.synced_tables()[tbl].columns
+                 if not column.nullable and not column.info.get("derived"))

@@ -44,6 +44,7 @@ def seal_raw(raw: sqlite3.Connection) -> list[Tx]:
     if me.structure_id is not None:
         _check_ownership(raw, me.structure_id, groups)
     merger, log = Merger(raw), LogWriter(raw)
+    merger.preload(dict.fromkeys([(c[0], c[1]) for changes in groups.values() for c in changes]))
     author = _author(raw)
     txs = []
     for scope in sorted(groups):
@@ -96,10 +97,11 @@ def _group(raw: sqlite3.Connection, changes: dict[tuple[str, str, str], Any]) ->
         if scope is None:
             logger.warning("change to an untracked row dropped (%s)", tbl)
             continue
-        group.append((tbl, pk, col, encode_val(val)))
+        group.append((tbl, pk, col, val if type(val) in _PLAIN else encode_val(val)))
     return groups
 
 
+_PLAIN = frozenset({str, int, float, type(None)})  # stored as they travel (encode_val is the identity)
 _SCOPE_COLUMNS = frozenset({"owner_structure_id", "from_structure_id", "to_structure_id"})
 
 
@@ -127,6 +129,8 @@ def _check_ownership(raw: sqlite3.Connection, structure_id: str, groups: dict[st
     owned by the other side (a new referral's answer fields) is simply not sent."""
     allowed: dict[tuple[str, str, str], bool] = {}  # may_write is pure: once per (scope, table, column)
     for scope, changes in groups.items():
+        if all([may_write(structure_id, scope, tbl, col) for tbl, col in {(c[0], c[2]) for c in changes}]):
+            continue  # the usual case: every field written is owned, nothing to filter
         kept = []
         for change in changes:
             tbl, pk, col, val = change

@@ -22,6 +22,7 @@ import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,14 @@ def _write_at_start(fd: int, record: bytes) -> bool:  # pragma: no cover - platf
 def _identity(db_path: Path | None) -> tuple[str | None, int | None]:
     if db_path is None:
         return None, None
-    return str(db_path.resolve()), os.stat(db_path).st_ino
+    ino = os.stat(db_path).st_ino  # never cached: a file copied or restored over this path changes it
+    return _resolved(str(db_path), ino), ino
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: str, ino: int) -> str:  # noqa: ARG001 - ino is part of the cache key
+    """``Path.resolve`` (one ``lstat`` per path component) once per path and inode, not at every seal."""
+    return str(Path(path).resolve())
 
 
 def ensure(raw: sqlite3.Connection, db_path: Path | None) -> Site:

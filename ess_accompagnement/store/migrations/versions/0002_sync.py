@@ -62,8 +62,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('scope', 'site', 'seq', 'idx', name=op.f('pk_sync_change')),
     sqlite_with_rowid=False
     )
-    with op.batch_alter_table('sync_change', schema=None) as batch_op:
-        batch_op.create_index('ix_sync_change_row', ['tbl', 'pk'], unique=False)
     op.create_table('sync_fv',
     sa.Column('tbl', sa.String(length=40), nullable=False),
     sa.Column('pk', sa.String(length=32), nullable=False),
