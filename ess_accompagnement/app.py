@@ -321,6 +321,9 @@ def run_window(app: QApplication, db: Database, args: argparse.Namespace, starte
     try:
         ctx = context.for_owner(db, today=(lambda: today) if today is not None else date.today)
     except UserFacingError as exc:
+        if args.screenshot is not None or args.measure_startup:  # unattended: nobody to close a dialog
+            print(f"ess-accompagnement : {exc}", file=sys.stderr)
+            return 2
         QMessageBox.critical(None, QCoreApplication.translate("App", "Base de données inaccessible"), str(exc))
         return 1
     window = MainWindow(ctx, restore_view=args.view is None and args.screenshot is None)

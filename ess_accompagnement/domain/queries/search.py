@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ess_accompagnement.domain.entities import Commune, Person, Project, Structure
@@ -59,13 +59,11 @@ def _structures(session: Session, query: str, limit: int) -> list[tuple[str, uui
 
 
 def _documents(session: Session, query: str, kinds: tuple[str, ...], limit: int) -> list[tuple[str, uuid.UUID]]:
-    cutoff = session.execute(
-        select(search_fts.c.rowid).where(fts_match(query))
-        .order_by(search_fts.c.rowid.desc()).limit(1).offset(RANKED_CANDIDATES - 1)
-    ).scalar()
-    candidates = fts_match(query) if cutoff is None else and_(fts_match(query), search_fts.c.rowid >= cutoff)
+    # The RANKED_CANDIDATES-th most recent match bounds the ranked set (none: fewer matches, rank them all).
+    cutoff = (select(search_fts.c.rowid).where(fts_match(query)).order_by(search_fts.c.rowid.desc())
+              .limit(1).offset(RANKED_CANDIDATES - 1).scalar_subquery())
     ranked = (select(search_fts.c.rowid.label("rowid"), search_fts.c.rank.label("rank"))
-              .where(candidates).order_by(search_fts.c.rank).subquery())
+              .where(fts_match(query), search_fts.c.rowid >= func.coalesce(cutoff, 0)).subquery())
     rows = session.execute(
         select(search_key.c.kind, search_key.c.ref_id)
         .join(ranked, ranked.c.rowid == search_key.c.rowid)
