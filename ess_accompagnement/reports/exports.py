@@ -68,7 +68,7 @@ from ess_accompagnement.domain.entities import (
     Structure,
 )
 from ess_accompagnement.domain.errors import UserFacingError
-from ess_accompagnement.domain.queries.projects import role_order
+from ess_accompagnement.domain.queries.projects import ProjectFilter, filtered_project_ids, role_order
 from ess_accompagnement.domain.referrals import derived_status
 from ess_accompagnement.domain.validation import PARIS, format_phone
 from ess_accompagnement.reports.files import write_atomically
@@ -124,6 +124,8 @@ class Column:
 class ExportOptions:
     structure_id: uuid.UUID | None
     today: dt.date
+    projects: ProjectFilter | None = None
+    """For the projects list: only the projects this filter picks (the list the advisor is looking at)."""
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,8 @@ def _projects_query(options: ExportOptions) -> Select[Any]:
         .outerjoin(Advisor, Advisor.id == Project.lead_advisor_id)
         .where(Project.deleted_at.is_(None))
     )
+    if options.projects is not None:
+        query = query.where(Project.id.in_(filtered_project_ids(options.projects)))
     return _led_by(query, options)
 
 
@@ -622,14 +626,18 @@ def export_list(
     out: Path | str,
     *,
     structure_id: uuid.UUID | None = None,
+    project_filter: ProjectFilter | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ExportResult:
-    """Write the list of ``kind`` to ``out``; raise ``ExportCancelled`` if ``cancelled()`` turns true."""
+    """Write the list of ``kind`` to ``out``; raise ``ExportCancelled`` if ``cancelled()`` turns true.
+
+    ``project_filter`` narrows the projects list to what a list screen shows (other kinds ignore it).
+    """
     out = Path(out)
-    options = ExportOptions(structure_id, today or dt.datetime.now(PARIS).date())
+    options = ExportOptions(structure_id, today or dt.datetime.now(PARIS).date(), project_filter)
     with write_atomically(out) as temporary:
         rows = _write(db, kind, fmt, temporary, options, progress, cancelled, batch_size)
     logger.info("export %s (%s): %d rows", kind.value, fmt.value, rows)

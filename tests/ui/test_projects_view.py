@@ -143,3 +143,19 @@ def test_every_input_has_an_accessible_name(view: ProjectsView) -> None:
     unnamed = [type(w).__name__ for w in focusable
                if not QAccessible.queryAccessibleInterface(w).text(QAccessible.Text.Name)]
     assert focusable and unnamed == []
+
+
+def test_export_writes_exactly_the_filtered_list(view: ProjectsView, ui_ctx: AppContext, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the list narrowed to the projects in création
+    view.phase_combo.set_key(Phase.CREATION.value)
+    expected = count(ui_ctx, view.model.filter)
+    assert 0 < expected < DEMO_PROJECTS
+    target = tmp_path / "creation.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+    # WHEN the list is exported
+    assert view.export_list() is not None
+    ui_ctx.tasks.wait_idle()
+    # THEN the file holds those projects and no other
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == expected + 1

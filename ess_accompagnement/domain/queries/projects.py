@@ -106,6 +106,11 @@ def _filtered(columns: Select, criteria: ProjectFilter) -> Select:  # type: igno
     return query
 
 
+def filtered_project_ids(criteria: ProjectFilter) -> Select[tuple[uuid.UUID]]:
+    """The ids of the live projects matching ``criteria``, as a subquery for other queries (exports)."""
+    return _filtered(select(project_state.c.project_id), criteria)
+
+
 def _lifecycle(column: ColumnElement[str], enum_cls: type[Phase] | type[ProjectStatus]) -> ColumnElement[int]:
     """Codes in the order of their enum (émergence before création…), not alphabetically."""
     return case({member.value: index for index, member in enumerate(enum_cls)}, value=column, else_=len(enum_cls))

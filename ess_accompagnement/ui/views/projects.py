@@ -227,8 +227,8 @@ class ProjectsView(QWidget):
         return print_summaries(self._ctx, self, ids)
 
     def export_list(self) -> LongTask | None:
-        """« Exporter la liste… »: the projects of the filtered structure (all if none), XLSX or CSV."""
-        return export_to_file(self._ctx, self, ExportKind.PROJECTS, structure_id=self.model.filter.structure_id)
+        """« Exporter la liste… »: exactly the projects the filters pick, XLSX or CSV."""
+        return export_to_file(self._ctx, self, ExportKind.PROJECTS, project_filter=self.model.filter)
 
     # ---- Filter choices
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from ess_accompagnement.domain.queries.projects import ProjectFilter
 from ess_accompagnement.reports.exports import ExportFormat, ExportKind, ExportResult, export_list
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.widgets.long_task import LongTask
@@ -44,7 +45,8 @@ def ask_export_path(parent: QWidget, kind: ExportKind) -> tuple[Path, ExportForm
 
 
 def export_to_file(ctx: AppContext, parent: QWidget, kind: ExportKind, *,
-                   structure_id: uuid.UUID | None = None) -> LongTask | None:
+                   structure_id: uuid.UUID | None = None,
+                   project_filter: ProjectFilter | None = None) -> LongTask | None:
     """Ask where, then write the list on the worker; the status bar says how many rows were written."""
     target = ask_export_path(parent, kind)
     if target is None:
@@ -54,7 +56,7 @@ def export_to_file(ctx: AppContext, parent: QWidget, kind: ExportKind, *,
     logger.info("exporting %s as %s", kind.value, fmt.value)
     task = LongTask(ctx, parent, QCoreApplication.translate(_CONTEXT, "Export en cours…"),
                     lambda progress, cancelled: export_list(db, kind, fmt, out, structure_id=structure_id,
-                                                            today=today, progress=progress, cancelled=cancelled))
+                                                            project_filter=project_filter, today=today, progress=progress, cancelled=cancelled))
     task.success(lambda result: _report(parent, result)).run()
     return task
 
