@@ -100,3 +100,20 @@ def test_empty_name_keeps_save_disabled(view: CatalogueView) -> None:
     view.form.name.setText("  ")
     assert not view.form.save_button.isEnabled()
     assert view.form.error.text() == "Nom : ce champ est obligatoire."
+
+
+def test_a_structure_search_hit_shows_that_structure(qtbot: QtBot, ui_ctx: AppContext) -> None:
+    from ess_accompagnement.domain.ids import catalogue_id
+
+    # GIVEN the catalogue filtered on something else
+    view = CatalogueView(ui_ctx)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sig_loaded):
+        pass
+    view.search.setText("dla")
+    # WHEN a search hit asks for URSCOP
+    urscop = catalogue_id("structure", "urscop")
+    view.show_structure(urscop)
+    # THEN the filter is cleared and URSCOP is the selected structure
+    assert view.search.text() == "" and view.tabs.currentIndex() == 0
+    assert current_row(view.structures_table).id == urscop

@@ -67,6 +67,7 @@ class CatalogueView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._wanted: uuid.UUID | None = None
         self.structures_model, self.dispositifs_model = StructuresModel(self), DispositifsModel(self)
         self._build()
         self._connect()
@@ -145,6 +146,15 @@ class CatalogueView(QWidget):
     def refresh(self) -> None:
         Query(self, load_catalogue, ctx=self.ctx).success(self._show).run()
 
+    def show_structure(self, structure_id: uuid.UUID) -> None:
+        """Show one structure (a global search hit): filters cleared, its row selected and its form open."""
+        self._wanted = structure_id
+        self.search.clear()
+        self.tabs.setCurrentIndex(0)
+        if self.structures_model.row_of(structure_id) is not None:
+            self._select(self.structures_table, structure_id)
+            self._wanted = None
+
     def save(self, row_id: uuid.UUID, edit: StructureEdit | DispositifEdit) -> None:
         if isinstance(edit, StructureEdit):
             def use_case(session: Any, actor: Any) -> Changes:
@@ -158,6 +168,8 @@ class CatalogueView(QWidget):
 
     def _show(self, catalogue: Catalogue) -> None:
         current = [getattr(current_row(table), "id", None) for table in self.tables]
+        if self._wanted is not None:
+            current[0], self._wanted = self._wanted, None
         self.structures_model.set_rows(catalogue.structures)
         self.dispositifs_model.set_rows(catalogue.dispositifs)
         for table, row_id in zip(self.tables, current, strict=True):
