@@ -44,7 +44,7 @@ from ess_accompagnement.sync.bundle import (
 )
 from ess_accompagnement.sync.codec import Tx, driver
 from ess_accompagnement.sync.keys import KeyStore, NetworkKey, Trust
-from ess_accompagnement.sync.scopes import parse, scope_visible, structure_scope
+from ess_accompagnement.sync.scopes import may_write, parse, scope_visible, structure_scope
 
 logger = logging.getLogger(__name__)
 
@@ -195,22 +195,27 @@ def ensure_bound(db: Database) -> str:
                                   "synchronisée. Synchronisez une base créée pour votre seule structure "
                                   "(« ess-acc init »).", field="structure")
         api.bind_structure(connection, structure_id)
-        _reseal_unbound(connection)
+        _reseal_unbound(connection, structure_id)
         sync_install.run_baseline(driver(connection))
     logger.info("copy bound to structure %s", structure_id)
     return structure_id
 
 
-def _reseal_unbound(connection: Connection) -> None:
-    """Rows written before binding travelled with no structure (peers refuse them): write them again."""
+def _reseal_unbound(connection: Connection, structure_id: str) -> None:
+    """Rows written before binding travelled with no structure (peers refuse them): write them again.
+
+    Only the fields this structure owns: a referral written before binding also holds the receiver's
+    (still empty) answer fields, which are the other structure's to write.
+    """
     raw = driver(connection)
-    rows = raw.execute("SELECT DISTINCT c.tbl, c.pk FROM sync_tx t JOIN sync_change c ON c.scope = t.scope AND "
-                       "c.site = t.site AND c.seq = t.seq WHERE t.structure IS NULL AND t.scope != 'catalogue' "
+    rows = raw.execute("SELECT DISTINCT t.scope, c.tbl, c.pk FROM sync_tx t JOIN sync_change c ON c.scope = t.scope "
+                       "AND c.site = t.site AND c.seq = t.seq WHERE t.structure IS NULL AND t.scope != 'catalogue' "
                        "AND t.site IN (SELECT site_id FROM sync_site)").fetchall()
-    for tbl, pk in rows:
+    for scope, tbl, pk in rows:
         for col in capture.captured_columns(tbl):
-            raw.execute(f'INSERT INTO sync_pending(tbl, pk, col, val) SELECT ?, id, ?, "{col}" FROM "{tbl}" '
-                        "WHERE id = ?", (tbl, col, pk))
+            if may_write(structure_id, scope, tbl, col):
+                raw.execute(f'INSERT INTO sync_pending(tbl, pk, col, val) SELECT ?, id, ?, "{col}" FROM "{tbl}" '
+                            "WHERE id = ?", (tbl, col, pk))
     if rows:
         logger.info("%d rows written before binding sealed again", len(rows))
 

@@ -185,3 +185,15 @@ def test_concurrent_mirrored_edits_relayed_by_trimmed_exports_converge(world: tu
     assert vv_b == vv_a
     assert s1.digests[share] == sb.digests[share] and s1.digests["catalogue"] == sb.digests["catalogue"]
     assert row(b, pid)["title"] == "Épicerie A2"
+
+
+def test_a_referral_written_before_binding_travels_once_bound(world: tuple, tmp_path: Path) -> None:
+    # GIVEN a copy of A, not bound yet, where a project is referred to B (the answer fields stay empty)
+    (a1, k1), _a2, (b, kb) = world
+    pid, referral = _referred(a1, "Recyclerie")
+    # WHEN it exports for the first time (which binds it), and B imports
+    bundle = exchange.export_bundle(a1, k1, tmp_path / "first.essync", everything=True)
+    exchange.import_bundle(b, kb, bundle.path)
+    # THEN B has the referral and the shared project, and may answer it
+    assert row(b, referral, table="referral") is not None and row(b, pid) is not None
+    set_field(b, referral, "answer", "acceptee", table="referral")
