@@ -89,7 +89,7 @@ def test_three_advisors_of_two_structures_converge(tmp_path: Path) -> None:
     ok(b, "sync", "import", str(_bundle(a2, f / "f8.essync", "--for", sites["b"])))
     for db in (a1, a2, b):
         assert _conflict_ids(db) == []
-    for db in (a1, a2):  # B's mirror of the project does not follow later title edits (engine follow-up)
+    for db in (a1, a2):  # B holds the same title: its shared-scope digest is checked below (and in test_exchange)
         assert [p["title"] for p in ok(db, "project", "list", "--json").json()] == ["Épicerie A2"]
     s1, s2, sb = _status(a1), _status(a2), _status(b)
     assert s1["digests"] == s2["digests"]
