@@ -132,6 +132,12 @@ def test_print_saves_the_pdf_and_offers_to_open_it(qtbot: QtBot, page: ProjectPa
 
 
 def test_page_refreshes_when_something_it_shows_changes(qtbot: QtBot, page: ProjectPage) -> None:
+    # A hidden page only notes the change, and reloads when shown again
+    with qtbot.assertNotEmitted(page.sig_loaded, wait=100):
+        page.ctx.sig_changed.emit(Changes(notes=True), None)
+    with qtbot.waitSignal(page.sig_loaded):
+        page.show()
+    # A shown page reloads at once, but only for what it shows
     with qtbot.waitSignal(page.sig_loaded):
         page.ctx.sig_changed.emit(Changes(notes=True), None)
     with qtbot.assertNotEmitted(page.sig_loaded, wait=100):

@@ -15,13 +15,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QVBoxLayout, QWidget
 
-from ess_accompagnement.domain.changes import Changes
 from ess_accompagnement.domain.queries.agenda import AgendaAppointment, AgendaWeek, Scope, week_agenda, week_start
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.ops import Query
 from ess_accompagnement.ui.widgets.agenda_grid import PERMANENCE, STATUS_COLOURS, AgendaGrid
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
 from ess_accompagnement.ui.widgets.french import FRENCH, long_date
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class AgendaView(QWidget):
         return action
 
     def _connect(self) -> None:
-        self.ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(self.ctx, self, ("appointments", "projects"), self.refresh)
         self.scope.currentIndexChanged.connect(self.refresh)
         self.grid.sig_create_at.connect(self.create_at)
         self.grid.sig_open_appointment.connect(self.open_appointment)
@@ -161,7 +161,3 @@ class AgendaView(QWidget):
         rdv = self.tr("aucun rendez-vous") if not count else self.tr("{n} rendez-vous").format(n=FRENCH.toString(count))
         return self.tr("Semaine {number} · du {first} au {last} · {rdv}").format(
             number=number, first=long_date(week.monday), last=long_date(last), rdv=rdv)
-
-    def _on_changed(self, changes: Changes, _initiator: object) -> None:
-        if changes.appointments or changes.projects:
-            self.refresh()

@@ -38,6 +38,7 @@ from ess_accompagnement.ui.labels import capitalised
 from ess_accompagnement.ui.models.catalogue_model import DispositifsModel, StructuresModel
 from ess_accompagnement.ui.ops import Op, Query
 from ess_accompagnement.ui.widgets.catalogue_form import CatalogueForm
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table, proxy_of
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class CatalogueView(QWidget):
         self._set_tab_titles()
 
     def _connect(self) -> None:
-        self.ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(self.ctx, self, ("catalogue",), self.refresh)
         self.search.textChanged.connect(self._apply_filters)
         self.phase.currentIndexChanged.connect(self._apply_filters)
         self.support.currentIndexChanged.connect(self._apply_filters)
@@ -223,7 +224,3 @@ class CatalogueView(QWidget):
 
     def _refused(self, exc: UserFacingError) -> None:
         self.form.show_error(exc.message)
-
-    def _on_changed(self, changes: Changes, _initiator: object) -> None:
-        if changes.catalogue:
-            self.refresh()

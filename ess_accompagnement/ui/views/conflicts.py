@@ -21,7 +21,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -51,6 +51,7 @@ from ess_accompagnement.ui.models.conflicts_model import (
     local_date_time,
 )
 from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table
 
 logger = logging.getLogger(__name__)
@@ -83,10 +84,9 @@ class ConflictsView(QWidget):
         self.ctx = ctx
         self.model = ConflictsTableModel(self)
         self.items: list[ConflictItem] | None = None
-        self._stale = False
         self.choose_buttons: list[QPushButton] = []
         self._build()
-        self.ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(ctx, self, None, self.refresh, ignore_own=True)
         self.table.selectionModel().currentChanged.connect(self._on_selection)
         self.refresh()
 
@@ -130,7 +130,6 @@ class ConflictsView(QWidget):
 
     def refresh(self) -> None:
         advisor_id = self.ctx.advisor_id
-        self._stale = False
         Query(self, lambda s: load_conflicts(s, advisor_id), ctx=self.ctx).success(self._show).run()
 
     def choose(self, version: VersionItem) -> None:
@@ -198,19 +197,6 @@ class ConflictsView(QWidget):
         return self.tr("Version de {name}").format(name=name)
 
     # ---- Slots
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def _on_changed(self, _changes: Changes, initiator: object) -> None:
-        if initiator is self:
-            return
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
 
     def _resolved(self, item: ConflictItem) -> None:
         logger.info("conflict %s resolved from the desktop", item.id)

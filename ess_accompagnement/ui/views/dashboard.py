@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ess_accompagnement.domain.changes import Changes
 from ess_accompagnement.domain.errors import UserFacingError
 from ess_accompagnement.domain.indicators import Indicators, Scope, compute_indicators
 from ess_accompagnement.domain.queries.catalogue import StructureRow, list_structures
@@ -50,6 +49,7 @@ from ess_accompagnement.ui.errors import show_error
 from ess_accompagnement.ui.ops import Query
 from ess_accompagnement.ui.widgets.chart_view import ChartView
 from ess_accompagnement.ui.widgets.project_list import ProjectListDialog
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class DashboardView(QWidget):
         self.departement_combo.currentIndexChanged.connect(self._schedule_refresh)
         self.print_button.clicked.connect(lambda: self.save_report("pdf"))
         self.export_button.clicked.connect(lambda: self.save_report("xlsx"))
-        self._ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(self._ctx, self, None, self._schedule_refresh)
 
     # ---- Scope
 
@@ -269,10 +269,6 @@ class DashboardView(QWidget):
 
     def _schedule_refresh(self) -> None:
         self._refresh_timer.start()
-
-    def _on_changed(self, changes: Changes, _initiator: object) -> None:
-        if any(getattr(changes, name) for name in Changes.__dataclass_fields__):
-            self._schedule_refresh()
 
     # ---- Loading
 

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from ess_accompagnement.domain import person_merge
-from ess_accompagnement.domain.changes import Changes
 from ess_accompagnement.domain.person_merge import DuplicatePair, PersonSide
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.models.duplicates_model import DuplicatesTableModel, reason_text
 from ess_accompagnement.ui.ops import Op, Query
 from ess_accompagnement.ui.widgets.french import short_date
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table
 
 logger = logging.getLogger(__name__)
@@ -48,9 +48,8 @@ class DuplicatesView(QWidget):
         self.ctx = ctx
         self.model = DuplicatesTableModel(self)
         self.pairs: list[DuplicatePair] | None = None
-        self._stale = False
         self._build()
-        self.ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(ctx, self, ("persons", "projects"), self.refresh, ignore_own=True)
         self.table.selectionModel().currentChanged.connect(self._on_selection)
         self.refresh()
 
@@ -109,7 +108,6 @@ class DuplicatesView(QWidget):
 
     def refresh(self) -> None:
         actor = self.ctx.actor
-        self._stale = False
         Query(self, lambda s: person_merge.probable_duplicates(s, actor), ctx=self.ctx).success(self._show).run()
 
     def merge_keep_a(self) -> None:
@@ -141,19 +139,6 @@ class DuplicatesView(QWidget):
             .success(lambda _changes: self.refresh()).run()
 
     # ---- Slots
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def _on_changed(self, changes: Changes, initiator: object) -> None:
-        if initiator is self or not (changes.persons or changes.projects):
-            return
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
 
     def _show(self, pairs: list[DuplicatePair]) -> None:
         self.pairs = pairs

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ess_accompagnement.domain.changes import Changes
 from ess_accompagnement.domain.errors import UserFacingError
 from ess_accompagnement.domain.queries.project_records import ProjectPageData, project_page_data
 from ess_accompagnement.domain.referrals import RECEIVER_TRANSITIONS
@@ -44,6 +43,7 @@ from ess_accompagnement.ui.models.timeline_model import KIND_LABELS, TimelineMod
 from ess_accompagnement.ui.ops import Query
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
 from ess_accompagnement.ui.widgets.project_header import ProjectHeader
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.summary_printer import SummaryPrinter
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table, wrap_rows
 from ess_accompagnement.ui.widgets.timeline import TimelineView
@@ -242,7 +242,7 @@ class ProjectPage(QWidget):
         return button
 
     def _connect(self) -> None:
-        self.ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(self.ctx, self, SHOWN_CHANGES, self.refresh)
         self.kind_filter.currentIndexChanged.connect(self._on_kind_filter)
         self.appointments_table.doubleClicked.connect(self._open_appointment)
         self.appointments_table.activated.connect(self._open_appointment)
@@ -338,10 +338,6 @@ class ProjectPage(QWidget):
         self.header.title.setText(exc.message)
         self._update_actions()
         self.sig_loaded.emit()
-
-    def _on_changed(self, changes: Changes, _initiator: object) -> None:
-        if any(getattr(changes, name) for name in SHOWN_CHANGES):
-            self.refresh()
 
     def _on_kind_filter(self) -> None:
         kind = self.kind_filter.currentData()

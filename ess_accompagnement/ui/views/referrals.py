@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ess_accompagnement.domain.changes import Changes
 from ess_accompagnement.domain.codes import ReferralStatus
 from ess_accompagnement.domain.entities import Advisor, Structure
 from ess_accompagnement.domain.queries.referrals import Box, ReferralRow, referral_rows
@@ -39,6 +38,7 @@ from ess_accompagnement.ui.models.referrals_model import InboxTableModel, Outbox
 from ess_accompagnement.ui.ops import Query
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
 from ess_accompagnement.ui.widgets.french import long_date
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table, proxy_of
 
 logger = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class ReferralsView(QWidget):
         return action
 
     def _connect(self) -> None:
-        self.ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(self.ctx, self, ("referrals", "projects"), self.refresh)
         self.status_filter.currentIndexChanged.connect(self._apply_filters)
         self.tabs.currentChanged.connect(self._on_selection)
         for table in self.tables:
@@ -246,10 +246,6 @@ class ReferralsView(QWidget):
         proxy_of(self.outbox_table).set_accepts(by_status)
         self._set_tab_titles()
         self._on_selection()
-
-    def _on_changed(self, changes: Changes, _initiator: object) -> None:
-        if changes.referrals or changes.projects:
-            self.refresh()
 
     def _on_activated(self, _index: QModelIndex) -> None:
         self.open_project()

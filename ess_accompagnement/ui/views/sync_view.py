@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -41,6 +41,7 @@ from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.ops import Query
 from ess_accompagnement.ui.widgets.french import date_time, number
 from ess_accompagnement.ui.widgets.long_task import LongTask
+from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +109,8 @@ class SyncView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.status: Any = None
-        self._stale = False
         self._build()
-        self.ctx.sig_changed.connect(self._on_changed)
+        self.watcher = ChangeWatcher(ctx, self, None, self.refresh, ignore_own=True)
         self.refresh()
 
     @property
@@ -174,7 +174,6 @@ class SyncView(QWidget):
 
     def refresh(self) -> None:
         db, keys = self.ctx.db, self.keys
-        self._stale = False
         Query(self, lambda _s: _exchange().status(db, keys), ctx=self.ctx).success(self._show).run()
 
     def ask_export_choice(self) -> dict[str, Any] | None:
@@ -255,19 +254,6 @@ class SyncView(QWidget):
                 lambda _path: self.refresh()).run()
 
     # ---- Slots
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def _on_changed(self, _changes: Changes, initiator: object) -> None:
-        if initiator is self:
-            return
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
 
     def _show_conflicts(self) -> None:
         self.sig_show_view.emit("conflits")

@@ -12,23 +12,28 @@ from ess_accompagnement.ui.context import AppContext
 
 
 class ChangeWatcher(QObject):
-    """Calls ``refresh()`` when a change touches one of ``flags`` (``Changes`` field names).
+    """Calls ``refresh()`` when a change touches one of ``flags`` (``Changes`` field names; None: any).
 
     A hidden screen is only marked stale and refreshed when it is shown again, so ten screens built
-    during a session do not all re-query the database after every save.
+    during a session do not all re-query the database after every save. With ``ignore_own``, changes
+    the widget announced itself (it refreshes on its own after them) are left alone.
     """
 
-    def __init__(self, ctx: AppContext, widget: QWidget, flags: tuple[str, ...], refresh: Callable[[], None]) -> None:
+    def __init__(self, ctx: AppContext, widget: QWidget, flags: tuple[str, ...] | None, refresh: Callable[[], None],
+                 *, ignore_own: bool = False) -> None:
         super().__init__(widget)
         self._widget = widget
         self._flags = flags
         self._refresh = refresh
+        self._ignore_own = ignore_own
         self.stale = False
         ctx.sig_changed.connect(self._on_changed)
         widget.installEventFilter(self)
 
-    def _on_changed(self, changes: Changes, _initiator: object) -> None:
-        if not any(getattr(changes, flag) for flag in self._flags):
+    def _on_changed(self, changes: Changes, initiator: object) -> None:
+        if self._ignore_own and initiator is self._widget:
+            return
+        if self._flags is not None and not any(getattr(changes, flag) for flag in self._flags):
             return
         if self._widget.isVisible():
             self._refresh()
