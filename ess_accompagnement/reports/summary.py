@@ -51,7 +51,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 from stdnum.fr import siret as stdnum_siret
 
@@ -60,7 +60,6 @@ from ess_accompagnement.domain.codes import (
     AppointmentMode,
     AppointmentStatus,
     ConsentScope,
-    FinancingStatus,
     Instrument,
     MemberRole,
     Phase,
@@ -72,9 +71,7 @@ from ess_accompagnement.domain.entities import (
     Advisor,
     Appointment,
     Dispositif,
-    Financing,
     NextStep,
-    Note,
     Permanence,
     Person,
     PhaseChange,
@@ -85,6 +82,12 @@ from ess_accompagnement.domain.entities import (
 from ess_accompagnement.domain.errors import NotFoundError, RuleError, ValidationError
 from ess_accompagnement.domain.queries.parcours import PARCOURS_STATUSES, in_parcours, parcours_start
 from ess_accompagnement.domain.queries.project_detail import ProjectDetail, project_detail
+from ess_accompagnement.domain.queries.project_records import (
+    FinancingItem,
+    NoteItem,
+    project_financing,
+    project_notes,
+)
 from ess_accompagnement.domain.queries.projects import role_order
 from ess_accompagnement.domain.referrals import derived_status, expires_on
 from ess_accompagnement.domain.text import fold
@@ -211,28 +214,10 @@ class ParcoursStep:
 
 
 @dataclass(frozen=True)
-class FinancingRow:
-    instrument: Instrument
-    funder: str | None
-    status: FinancingStatus
-    requested: Decimal | None
-    granted: Decimal | None
-    decided_on: dt.date | None
-    comment: str | None
-
-
-@dataclass(frozen=True)
 class InstrumentTotal:
     instrument: Instrument | None  # None: all instruments
     requested: Decimal
     granted: Decimal
-
-
-@dataclass(frozen=True)
-class NoteRow:
-    written_on: dt.date
-    structure: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -246,8 +231,8 @@ class SummaryData:
     phases: tuple[PhaseRow, ...]
     appointments: tuple[AppointmentRow, ...]
     referrals: tuple[ReferralItem, ...]
-    financing: tuple[FinancingRow, ...]
-    notes: tuple[NoteRow, ...]
+    financing: tuple[FinancingItem, ...]
+    notes: tuple[NoteItem, ...]
 
     @property
     def parcours(self) -> tuple[ParcoursStep, ...]:
@@ -276,7 +261,7 @@ def _initial(name: str) -> str:
     return f"{name.strip()[:1].upper()}." if name.strip() else ""
 
 
-def _total(instrument: Instrument | None, lines: list[FinancingRow]) -> InstrumentTotal:
+def _total(instrument: Instrument | None, lines: list[FinancingItem]) -> InstrumentTotal:
     zero = Decimal("0.00")
     return InstrumentTotal(instrument, sum((f.requested or zero for f in lines), zero),
                            sum((f.granted or zero for f in lines), zero))
@@ -397,34 +382,13 @@ def _referrals(session: Session, project_id: uuid.UUID, today: dt.date) -> tuple
     return tuple(items)
 
 
-def _financing(session: Session, project_id: uuid.UUID) -> tuple[FinancingRow, ...]:
-    rows = session.execute(
-        select(Financing, Structure.name, Dispositif.name)
-        .outerjoin(Structure, Structure.id == Financing.funder_structure_id)
-        .outerjoin(Dispositif, Dispositif.id == Financing.dispositif_id)
-        .where(Financing.project_id == project_id, Financing.deleted_at.is_(None))
-        .order_by(Financing.created_at, Financing.id)
-    ).all()
-    return tuple(
-        FinancingRow(
-            instrument=f.instrument, funder=" – ".join(n for n in (funder, dispositif) if n) or f.funder_name,
-            status=f.status, requested=f.amount_requested, granted=f.amount_granted, decided_on=f.decided_on,
-            comment=f.comment,
-        )
-        for f, funder, dispositif in rows
-    )
+def _financing(session: Session, project_id: uuid.UUID) -> tuple[FinancingItem, ...]:
+    return tuple(project_financing(session, project_id))
 
 
-def _notes(session: Session, project_id: uuid.UUID, reader_id: uuid.UUID) -> tuple[NoteRow, ...]:
-    """The notes ``reader_id``'s structure may read: its own, and those others marked shared."""
-    rows = session.execute(
-        select(Note.written_on, Structure.name, Note.text)
-        .join(Structure, Structure.id == Note.owner_structure_id)
-        .where(Note.project_id == project_id, Note.deleted_at.is_(None),
-               or_(Note.owner_structure_id == reader_id, Note.shared.is_(True)))
-        .order_by(Note.written_on, Note.created_at)
-    ).all()
-    return tuple(NoteRow(*row) for row in rows)
+def _notes(session: Session, project_id: uuid.UUID, reader_id: uuid.UUID) -> tuple[NoteItem, ...]:
+    """The notes ``reader_id``'s structure may read (its own, and those others marked shared), oldest first."""
+    return tuple(reversed(project_notes(session, project_id, reader_id)))
 
 
 # ---- What each variant may show ---------------------------------------------------------------
