@@ -44,7 +44,7 @@ from ess_accompagnement.sync.bundle import (
 )
 from ess_accompagnement.sync.codec import Tx, driver
 from ess_accompagnement.sync.keys import KeyStore, NetworkKey, Trust
-from ess_accompagnement.sync.scopes import may_write, parse, scope_visible, structure_scope
+from ess_accompagnement.sync.scopes import CATALOGUE_TABLES, may_write, parse, scope_visible, structure_scope
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +173,13 @@ def _owner_structure(session: Session) -> str:
 
 
 def _foreign_structures(connection: Connection, structure_id: str) -> list[str]:
-    rows = driver(connection).execute("SELECT DISTINCT scope FROM sync_vv WHERE scope LIKE 'structure:%'")
-    return sorted({parse(r[0])[1][0] for r in rows} - {structure_id})
+    """Other structures whose data this not-yet-bound copy holds: in its log, or in rows not sealed yet
+    (a demo or an older database waiting for its baseline). Catalogue rows belong to everyone."""
+    raw = driver(connection)
+    owners = {parse(r[0])[1][0] for r in raw.execute("SELECT DISTINCT scope FROM sync_vv WHERE scope LIKE 'structure:%'")}
+    for table in sorted(set(capture.synced_tables()) - CATALOGUE_TABLES):
+        owners |= {r[0] for r in raw.execute(f'SELECT DISTINCT owner_structure_id FROM "{table}"')}
+    return sorted(owners - {structure_id})
 
 
 def ensure_bound(db: Database) -> str:
