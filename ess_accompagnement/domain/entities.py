@@ -250,6 +250,9 @@ class Appointment(Synced, Base):
         # indicators: covering index of a period's appointments (no table access)
         Index("ix_appointment_start_covering", "starts_at", "deleted_at", "project_id", "owner_structure_id",
               "status", "mode", "permanence_id", "duration_minutes"),
+        # indicators: a period's appointments already grouped by (status, mode, permanence), no sort
+        Index("ix_appointment_status_mode_start", "status", "mode", "permanence_id", "starts_at", "deleted_at",
+              "project_id", "owner_structure_id", "duration_minutes"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"))
@@ -298,6 +301,8 @@ class Referral(Synced, Base):
         Index("ix_referral_from_proposed", "from_structure_id", "proposed_on"),
         # indicators: « first accepted referral to this structure » probes
         Index("ix_referral_project_to_answered", "project_id", "to_structure_id", "answered_on"),
+        # indicators: « activité démarrée » outcomes, without reading the referral rows
+        Index("ix_referral_outcome_closed", "outcome", "closed_on", "deleted_at", "project_id"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"), index=True)

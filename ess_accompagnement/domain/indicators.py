@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import statistics
 import uuid
@@ -109,7 +110,10 @@ from ess_accompagnement.domain.indicators_sql import (  # noqa: F401 - RURAL_POP
     _PIPELINE_ROWS,
     _PROJECTS_INSERT,
     _PROJECTS_TABLE,
-    _RDV_TABLE,
+    _RDV_GROUPS,
+    _RDV_KEYS,
+    _RDV_SORTED,
+    _RDV_TOTAL,
     _REF_TABLE,
     _REFERRAL_COUNTS,
     _STARTED_BY_REFERRAL,
@@ -406,7 +410,6 @@ class _Run:
         self.drop()
         self._load_labels()
         self._scope_table()
-        self.sql(_RDV_TABLE.format(scope=self.in_scope("a")) + self.only("a.owner_structure_id"))
         # the structure's referrals through the (from, proposed) and (to, proposed) indexes, not a scan
         mine = " AND r.rowid IN (SELECT rowid FROM referral WHERE from_structure_id = :structure " \
             "UNION ALL SELECT rowid FROM referral WHERE to_structure_id = :structure)" \
@@ -417,7 +420,8 @@ class _Run:
         self.sql(_PC_TABLE.format(scope=self.in_scope("pc")) + self.only("pc.owner_structure_id"))
         self.sql(_ACTIVITY_TABLE)
         for statement in _ACTIVITY_INSERTS:
-            self.sql(statement.format(structure=self.only("structure_id")))
+            self.sql(statement.format(structure=self.only("structure_id"), owner=self.only("a.owner_structure_id"),
+                                      scope=self.in_scope("a")))
         self.sql(_COMMUNE_TABLE)
         self.sql(_COMMUNE_INSERT)
         self.sql(_PROJECTS_TABLE)
@@ -535,8 +539,7 @@ class _Run:
 
     def appointments(self) -> Iterator[Figure]:
         """One pass over the period's appointments, regrouped by status, mode and permanence."""
-        rows = self.sql("SELECT status, mode, permanence_id, count(*), group_concat(project_id), sum(minutes) "
-                        "FROM _ind_rdv GROUP BY 1, 2, 3").all()
+        rows = self._appointment_groups()
         held = [r for r in rows if r[0] == AppointmentStatus.REALISE.value]
         names = dict(self.sql("SELECT id, name FROM permanence").all())
         yield from _with_total(list(self.figures("rendez_vous", Dimension.STATUS, _regroup(rows, 0),
@@ -547,6 +550,19 @@ class _Run:
                                 _regroup([r for r in held if r[2] is not None], 2),
                                 lambda hex_id: (f"{ID_PREFIX}{hex_id}", names.get(hex_id, "permanence inconnue")),
                                 _hours)
+
+    def _appointment_groups(self) -> list[Row]:
+        """(status, mode, permanence, count, packed project ids, minutes) of the period's appointments."""
+        where = self.in_scope("a") + self.only("a.owner_structure_id")
+        if self.params["structure"] is not None:  # one structure's appointments: few enough to sort
+            return self.sql(_RDV_SORTED.format(scope=where)).all()
+        self.sql(_RDV_KEYS, statuses=json.dumps([s.value for s in AppointmentStatus]),
+                 modes=json.dumps([m.value for m in AppointmentMode]))
+        rows = self.sql(_RDV_GROUPS.format(scope=where)).all()
+        if sum(row[3] for row in rows) != self.sql(_RDV_TOTAL.format(scope=where)).scalar_one():
+            # an appointment at a permanence this copy does not have (yet): group them by sorting
+            rows = self.sql(_RDV_SORTED.format(scope=where)).all()
+        return rows
 
     def jobs(self) -> Iterator[Figure]:
         for indicator, column in (("emplois_crees", "jobs_created"), ("emplois_maintenus", "jobs_maintained")):

@@ -19,7 +19,7 @@ UNKNOWN = "inconnu"
 
 # ---- Tables ------------------------------------------------------------------------------------------
 
-_TEMP_TABLES = ("_ind_scope", "_ind_deleted", "_ind_commune", "_ind_rdv", "_ind_ref", "_ind_fin", "_ind_pc", "_ind_activity",
+_TEMP_TABLES = ("_ind_scope", "_ind_deleted", "_ind_commune", "_ind_rdv_keys", "_ind_ref", "_ind_fin", "_ind_pc", "_ind_activity",
                 "_ind_projects", "_ind_holders", "_ind_entered")
 _ACCEPTED = f"r.answered_on IS NOT NULL AND r.answer <> '{ReferralStatus.REFUSEE.value}'"
 _GRANTED = "('" + "', '".join(s.value for s in (FinancingStatus.ACCORDE, FinancingStatus.VERSE)) + "')"
@@ -30,11 +30,25 @@ _IN_DISPOSITIF = f"""SELECT r.project_id FROM referral r WHERE r.deleted_at IS N
     UNION SELECT f.project_id FROM financing f WHERE f.deleted_at IS NULL AND f.dispositif_id = :dispositif
         AND f.decided_on <= :end AND f.status IN {_GRANTED}"""
 
-# Appointments starting in the period (UTC bounds of the Paris days).
-_RDV_TABLE = """CREATE TEMP TABLE _ind_rdv AS
-SELECT a.project_id, a.owner_structure_id AS structure_id, a.mode, a.status, a.permanence_id,
-       a.duration_minutes AS minutes
-FROM appointment a WHERE a.starts_at >= :lo AND a.starts_at < :hi AND a.deleted_at IS NULL AND {scope}"""
+# The appointments starting in the period (UTC bounds of the Paris days), counted per (status, mode,
+# permanence) without a sort: every possible combination is a row of _ind_rdv_keys, the outer loop, and
+# ix_appointment_status_mode_start hands each one its appointments as one range, already grouped.
+# Statuses and modes are closed lists (CHECK constraints); a permanence not in the table (not arrived
+# yet through sync) would be missed, so the caller checks the total against _RDV_TOTAL.
+_RDV_KEYS = """CREATE TEMP TABLE _ind_rdv_keys AS
+SELECT s.value AS status, m.value AS mode, pm.id AS permanence_id
+FROM json_each(:statuses) s, json_each(:modes) m, (SELECT id FROM permanence UNION ALL SELECT NULL) pm"""
+_RDV_GROUPS = """SELECT k.status, k.mode, k.permanence_id, count(*), group_concat(a.project_id), sum(a.duration_minutes)
+FROM _ind_rdv_keys k
+JOIN appointment a INDEXED BY ix_appointment_status_mode_start ON a.status = k.status AND a.mode = k.mode
+    AND a.permanence_id IS k.permanence_id AND a.starts_at >= :lo AND a.starts_at < :hi
+WHERE a.deleted_at IS NULL AND {scope}
+GROUP BY k.rowid HAVING count(*) > 0"""
+_RDV_SORTED = """SELECT a.status, a.mode, a.permanence_id, count(*), group_concat(a.project_id), sum(a.duration_minutes)
+FROM appointment a WHERE a.starts_at >= :lo AND a.starts_at < :hi AND a.deleted_at IS NULL AND {scope}
+GROUP BY 1, 2, 3"""
+_RDV_TOTAL = """SELECT count(*) FROM appointment a
+WHERE a.starts_at >= :lo AND a.starts_at < :hi AND a.deleted_at IS NULL AND {scope}"""
 
 # Referrals with something in the period: proposed, answered, started, closed, or expired in it.
 _REF_TABLE = f"""CREATE TEMP TABLE _ind_ref AS
@@ -68,10 +82,12 @@ WHERE pc.deleted_at IS NULL AND pc.effective_date {_PERIOD} AND {{scope}}"""
 
 _ACTIVITY_TABLE = """CREATE TEMP TABLE _ind_activity (project_id CHAR(32), structure_id CHAR(32),
     PRIMARY KEY (project_id, structure_id)) WITHOUT ROWID"""
-# The work of the period, as the module docstring defines it ({structure}: the structure filter).
+# The work of the period, as the module docstring defines it ({structure}, {owner}: the structure filter).
 _ACTIVITY_INSERTS = (
-    f"INSERT OR IGNORE INTO _ind_activity SELECT project_id, structure_id FROM _ind_rdv "
-    f"WHERE status = '{AppointmentStatus.REALISE.value}'{{structure}}",
+    "INSERT OR IGNORE INTO _ind_activity SELECT a.project_id, a.owner_structure_id "
+    "FROM appointment a INDEXED BY ix_appointment_start_covering "
+    f"WHERE a.starts_at >= :lo AND a.starts_at < :hi AND a.deleted_at IS NULL "
+    f"AND a.status = '{AppointmentStatus.REALISE.value}' AND {{scope}}{{owner}}",
     "INSERT OR IGNORE INTO _ind_activity SELECT project_id, structure_id FROM _ind_pc WHERE 1{structure}",
     "INSERT OR IGNORE INTO _ind_activity SELECT * FROM (SELECT project_id, to_id AS structure_id FROM _ind_ref "
     "WHERE worked_in_period) WHERE 1{structure}",

@@ -290,6 +290,29 @@ def test_appointments_and_financing(world: World) -> None:
     assert counts(year, "financements_accordes", Dimension.INSTRUMENT) == {"subvention": 1}
 
 
+
+@pytest.mark.usefixtures("story")
+def test_an_appointment_at_a_permanence_not_arrived_yet_still_counts(world: World) -> None:
+    # GIVEN P1's appointment held at a permanence this copy does not have (a partial sync: the catalogue's
+    # row is still in transit, so the row's reference points nowhere)
+    with world.db.transaction() as session:
+        raw = session.connection().connection.driver_connection
+        raw.execute("PRAGMA defer_foreign_keys = ON")
+        raw.execute("UPDATE appointment SET mode = 'permanence', permanence_id = ? WHERE duration_minutes = 90",
+                    (uuid.uuid4().hex,))
+        raw.execute("PRAGMA defer_foreign_keys = OFF")
+    with world.db.read() as session:
+        orphans = session.connection().exec_driver_sql(
+            "SELECT count(*) FROM appointment WHERE permanence_id IS NOT NULL "
+            "AND permanence_id NOT IN (SELECT id FROM permanence)").scalar()
+    assert orphans == 1
+    # WHEN the indicators are computed, THEN it is counted like any other, under an unknown permanence
+    year = compute(world)
+    held = {f.bucket: f.count for f in year.breakdown("rendez_vous_realises", Dimension.MODE)}
+    assert held == {"permanence": 1, "visio": 1, "telephone": 1}
+    assert [f.label for f in year.breakdown("rendez_vous_realises", Dimension.PERMANENCE)] == ["permanence inconnue"]
+    assert year.count("rendez_vous") == 4
+
 def test_territory_and_dispositif_filters(world: World, story: dict[str, uuid.UUID]) -> None:
     assert ids(compute(world, departement="36"), "projets_accompagnes") == {story["P2"]}
     assert ids(compute(world, epci_siren="243700754"), "projets_accompagnes") == {story["P1"], story["P5"]}
