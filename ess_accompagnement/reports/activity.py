@@ -42,15 +42,15 @@ from ess_accompagnement.reports import fonts
 from ess_accompagnement.reports.charts import Chart, build_charts, french_number
 from ess_accompagnement.reports.exports import AMOUNT_FORMAT, DATE_FORMAT, FORMULA_STARTS, XLSX_TEXT_LIMIT
 from ess_accompagnement.reports.files import write_atomically
-from ess_accompagnement.reports.summary import (
+from ess_accompagnement.reports.pdf import (
     STYLES,
+    NumberedCanvas,
     PageFrame,
-    _key_values,
-    _NumberedCanvas,
-    _para,
-    _SectionStart,
-    _SummaryDoc,
-    _table,
+    ReportDoc,
+    SectionStart,
+    data_table,
+    key_value_table,
+    paragraph,
 )
 from ess_accompagnement.reports.texts import Activity, Common
 
@@ -377,12 +377,12 @@ def render_pdf(report: ActivityReport, out: Path | str) -> int:
     """Draw the report as an A4 PDF (written whole or not at all); return the number of pages."""
     fonts.register_fonts()
     charts = {chart.key: chart for chart in build_charts(report.indicators)}
-    story: list[Any] = [_SectionStart(_page_frame(report)), *_pdf_heading(report), Spacer(1, 4)]
+    story: list[Any] = [SectionStart(_page_frame(report)), *_pdf_heading(report), Spacer(1, 4)]
     for section in sections(report.indicators):
         story += _pdf_section(section, charts)
     with write_atomically(out, message=Activity.CANNOT_WRITE, error=RuleError) as temporary:
-        doc = _SummaryDoc(str(temporary), title=Activity.TITLE, author=report.printed_by, subject=Activity.SUBJECT)
-        doc.build(story, canvasmaker=_NumberedCanvas)
+        doc = ReportDoc(str(temporary), title=Activity.TITLE, author=report.printed_by, subject=Activity.SUBJECT)
+        doc.build(story, canvasmaker=NumberedCanvas)
     return int(doc.page)
 
 
@@ -404,13 +404,13 @@ def _pdf_heading(report: ActivityReport) -> list[Flowable]:
     start, end = _period(report)
     pairs = [(label, escape(format_cell(Kind.TEXT, format_date(value) if isinstance(value, dt.date) else value)))
              for label, value in report.parameters[2:-1]]
-    return [_para(escape(Activity.TITLE), "title"), _para(escape(Activity.SUBTITLE.format(start=start, end=end)),
+    return [paragraph(escape(Activity.TITLE), "title"), paragraph(escape(Activity.SUBTITLE.format(start=start, end=end)),
                                                            "subtitle"),
-            _key_values(pairs), _para(escape(report.parameters[-1][1]), "small")]
+            key_value_table(pairs), paragraph(escape(report.parameters[-1][1]), "small")]
 
 
 def _pdf_section(section: Section, charts: dict[str, Chart]) -> list[Flowable]:
-    title = _para(escape(section.title), "h2")
+    title = paragraph(escape(section.title), "h2")
     drawings = [KeepTogether([charts[key].drawing, Spacer(1, 8)]) for key in section.charts]
     if drawings:  # the section's title stays with its first chart
         story: list[Flowable] = [KeepTogether([title, drawings[0]]), *drawings[1:]]
@@ -425,13 +425,13 @@ def _pdf_section(section: Section, charts: dict[str, Chart]) -> list[Flowable]:
 
 def _pdf_table(table: ReportTable) -> Flowable:
     if not table.rows:
-        return _para(escape(Activity.NONE), "small")
+        return paragraph(escape(Activity.NONE), "small")
     weights = [_WEIGHTS.get(kind, 1.0) for kind in table.kinds]
     widths = [w / sum(weights) for w in weights]
     numeric = frozenset(i for i, kind in enumerate(table.kinds) if kind is not Kind.TEXT)
     rows = [[escape(format_cell(kind, value)) for kind, value in zip(table.kinds, row, strict=True)]
             for row in table.rows]
-    return _table(table.headers, rows, widths, numeric)
+    return data_table(table.headers, rows, widths, numeric)
 
 
 # ---- XLSX --------------------------------------------------------------------------------------

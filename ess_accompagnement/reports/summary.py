@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,23 +32,13 @@ from xml.sax.saxutils import escape
 import phonenumbers
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -94,6 +83,18 @@ from ess_accompagnement.domain.text import fold
 from ess_accompagnement.domain.validation import PARIS, format_amount, format_date, format_phone
 from ess_accompagnement.reports import fonts
 from ess_accompagnement.reports.files import write_atomically
+from ess_accompagnement.reports.pdf import (
+    Cell,
+    NumberedCanvas,
+    PageFrame,
+    ReportDoc,
+    SectionStart,
+    data_table,
+    escaped_lines,
+    escaped_text,
+    key_value_table,
+    paragraph,
+)
 from ess_accompagnement.reports.texts import Common, HolderCopy, Summary
 from ess_accompagnement.store.db import Database
 
@@ -427,228 +428,6 @@ def _check_partner_consent(data: SummaryData) -> None:
                         field="variant")
 
 
-# ---- Page frame: header, footer, « page x / y » ------------------------------------------------
-
-ACCENT = colors.HexColor("#1F4E5A")
-GRID = colors.HexColor("#C5CED6")
-HEADER_FILL = colors.HexColor("#E6EEF1")
-MUTED = colors.HexColor("#5A6670")
-MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 16 * mm, 22 * mm, 26 * mm
-FRAME_WIDTH = A4[0] - 2 * MARGIN_X
-
-
-@dataclass(frozen=True)
-class PageFrame:
-    """What every page of one project's summary carries around its text."""
-
-    key: int  # pages with the same key are numbered together (one project in a combined PDF)
-    structure: str
-    title: str
-    printed: str
-    confidentiality: str
-    outline: str | None = None  # the project's entry in the PDF outline (bookmarks) of a combined PDF
-
-
-class _SectionStart(Flowable):
-    """A zero-size mark: the pages from here on belong to ``frame`` (header, numbering)."""
-
-    def __init__(self, frame: PageFrame) -> None:
-        super().__init__()
-        self.frame = frame
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab API
-        return 0, 0
-
-    def draw(self) -> None:
-        self.canv.ess_frame = self.frame  # type: ignore[attr-defined]
-        if self.frame.outline:
-            name = f"projet-{self.frame.key}"
-            self.canv.bookmarkPage(name)
-            self.canv.addOutlineEntry(self.frame.outline, name, level=0)
-
-
-class _NumberedCanvas(Canvas):
-    """Keeps every page until the end, to write « page x / y » once y is known (ecosystem.md row 25)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._pages: list[dict[str, Any]] = []
-        self.ess_frame: PageFrame | None = None
-        super().__init__(*args, **kwargs)
-
-    def showPage(self) -> None:  # noqa: N802 - reportlab API
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        totals = Counter(state["ess_frame"].key for state in self._pages)
-        numbers: Counter[int] = Counter()
-        for state in self._pages:
-            self.__dict__.update(state)
-            frame: PageFrame = state["ess_frame"]
-            numbers[frame.key] += 1
-            _draw_frame(self, frame, numbers[frame.key], totals[frame.key])
-            super().showPage()
-        super().save()
-
-
-def _draw_frame(canv: Canvas, frame: PageFrame, page: int, total: int) -> None:
-    width, height = A4
-    right = width - MARGIN_X
-    canv.saveState()
-    canv.setFillColor(ACCENT)
-    canv.setFont(fonts.BOLD, 8.5)
-    structure = _fit(frame.structure, fonts.BOLD, 8.5, FRAME_WIDTH * 0.45)
-    canv.drawString(MARGIN_X, height - 13 * mm, structure)
-    canv.setFont(fonts.FAMILY, 8.5)
-    room = FRAME_WIDTH - stringWidth(structure, fonts.BOLD, 8.5) - 8 * mm
-    canv.drawRightString(right, height - 13 * mm, _fit(frame.title, fonts.FAMILY, 8.5, room))
-    canv.setStrokeColor(ACCENT)
-    canv.setLineWidth(0.6)
-    canv.line(MARGIN_X, height - 15 * mm, right, height - 15 * mm)
-    canv.setStrokeColor(GRID)
-    canv.line(MARGIN_X, 20 * mm, right, 20 * mm)
-    canv.setFillColor(MUTED)
-    canv.setFont(fonts.ITALIC, 7)
-    for index, line in enumerate(simpleSplit(frame.confidentiality, fonts.ITALIC, 7, FRAME_WIDTH)[:2]):
-        canv.drawCentredString(width / 2, 16.5 * mm - index * 3.2 * mm, line)
-    canv.setFont(fonts.FAMILY, 7.5)
-    canv.drawString(MARGIN_X, 7.5 * mm, frame.printed)
-    canv.drawRightString(right, 7.5 * mm, Common.PAGE.format(page=page, total=total))
-    canv.restoreState()
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """``text`` cut with an ellipsis to fit ``width`` points."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
-
-
-class _SummaryDoc(SimpleDocTemplate):
-    """A4 document that can pull the next project's flowables when the current ones run out."""
-
-    def __init__(self, target: Any, *, feed: Callable[[], list[Flowable] | None] | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(target, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
-                         bottomMargin=MARGIN_BOTTOM, lang="fr-FR", creator=Common.CREATOR,
-                         initialFontName=fonts.FAMILY, initialFontSize=9, **kwargs)
-        self._feed = feed
-        self._story: list[Flowable] = []
-
-    def build(self, flowables: list[Flowable], *args: Any, **kwargs: Any) -> None:
-        self._story = flowables
-        super().build(flowables, *args, **kwargs)
-
-    def handle_flowable(self, flowables: list[Flowable]) -> None:
-        # Platypus also passes its own list of page-begin actions here: only the story is extended.
-        if self._feed is not None and flowables is self._story and len(flowables) <= 1:
-            more = self._feed()
-            if more is None:
-                self._feed = None
-            else:
-                flowables.extend(more)
-        super().handle_flowable(flowables)
-
-
-# ---- Text styles and table helpers -------------------------------------------------------------
-
-
-class _Para(Paragraph):
-    """A Paragraph that remembers its line breaks for the last width it was wrapped to.
-
-    A long table is wrapped again, every cell of every remaining row, each time it is split across a page;
-    breaking lines is most of the drawing time, and only depends on the width.
-    """
-
-    _wrapped_width: float | None = None
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab API
-        if availWidth == self._wrapped_width:
-            return self.width, self.height
-        size: tuple[float, float] = super().wrap(availWidth, availHeight)
-        self._wrapped_width = availWidth
-        return size
-
-
-def _style(name: str, **kwargs: Any) -> ParagraphStyle:
-    base: dict[str, Any] = {"fontName": fonts.FAMILY, "fontSize": 9, "leading": 12}
-    return ParagraphStyle(name, **{**base, **kwargs})
-
-
-STYLES = {
-    "body": _style("body", spaceAfter=4),
-    "intro": _style("intro", spaceAfter=4, keepWithNext=1),
-    "title": _style("title", fontName=fonts.BOLD, fontSize=17, leading=21, textColor=ACCENT, spaceAfter=2),
-    "subtitle": _style("subtitle", fontName=fonts.ITALIC, textColor=MUTED, spaceAfter=8),
-    "h2": _style("h2", fontName=fonts.BOLD, fontSize=11.5, leading=14, textColor=ACCENT, spaceBefore=10,
-                 spaceAfter=4, keepWithNext=1),
-    "cell": _style("cell", fontSize=8, leading=10),
-    "num": _style("num", fontSize=8, leading=10, alignment=TA_RIGHT),
-    "th": _style("th", fontName=fonts.BOLD, fontSize=8, leading=10, textColor=ACCENT),
-    "th_num": _style("th_num", fontName=fonts.BOLD, fontSize=8, leading=10, textColor=ACCENT, alignment=TA_RIGHT),
-    "key": _style("key", fontName=fonts.BOLD, fontSize=8.5, leading=11, textColor=MUTED),
-    "value": _style("value", fontSize=8.5, leading=11),
-    "small": _style("small", fontName=fonts.ITALIC, fontSize=7.5, leading=9.5, textColor=MUTED, spaceBefore=3),
-}
-TABLE_STYLE = TableStyle([
-    ("FONT", (0, 0), (-1, -1), fonts.FAMILY, 8),  # what reportlab sets before each cell, Paragraph or not
-    ("GRID", (0, 0), (-1, -1), 0.4, GRID),
-    ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-])
-KEY_VALUE_STYLE = TableStyle([
-    ("FONT", (0, 0), (-1, -1), fonts.FAMILY, 8.5),
-    ("LINEBELOW", (0, 0), (-1, -1), 0.3, GRID),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("TOPPADDING", (0, 0), (-1, -1), 2),
-    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-])
-Cell = str | Paragraph | None
-SPLIT_IN_ROW = 30  # a row taller than what is left of a page is cut, keeping at least this many points each side
-
-
-def _text(value: str | None) -> str:
-    """User text made safe for a Paragraph: escaped, line breaks kept."""
-    return escape(value or "").replace("\n", "<br/>")
-
-
-def _para(markup: str, style: str = "body") -> Paragraph:
-    return _Para(markup, STYLES[style])
-
-
-def _lines(*parts: str | None) -> str:
-    """Escaped parts, one per line, skipping the empty ones."""
-    return "<br/>".join(_text(part) for part in parts if part)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], widths: Sequence[float],
-           numeric: frozenset[int] = frozenset()) -> Table:
-    """A table with a repeated header row; ``str`` cells are markup, ``widths`` are fractions of the frame."""
-    head = [_para(escape(h), "th_num" if i in numeric else "th") for i, h in enumerate(headers)]
-    body = [[_cell(value, "num" if i in numeric else "cell") for i, value in enumerate(row)] for row in rows]
-    table = Table([head, *body], colWidths=[w * FRAME_WIDTH for w in widths], repeatRows=1, hAlign="LEFT",
-                  splitInRow=SPLIT_IN_ROW)
-    table.setStyle(TABLE_STYLE)
-    return table
-
-
-def _cell(value: Cell, style: str) -> Paragraph:
-    if isinstance(value, Paragraph):
-        return value
-    return _para(value if value else Common.EMPTY, style)
-
-
-def _key_values(pairs: Sequence[tuple[str, str | None]]) -> Table:
-    rows = [[_para(escape(key), "key"), _para(value, "value")] for key, value in pairs if value]
-    table = Table(rows, colWidths=[0.25 * FRAME_WIDTH, 0.75 * FRAME_WIDTH], hAlign="LEFT")
-    table.setStyle(KEY_VALUE_STYLE)
-    return table
-
-
 def _date(value: dt.date | None) -> str:
     return format_date(value) if value else Common.EMPTY
 
@@ -678,17 +457,17 @@ def _phone(value: str | None) -> str | None:
 
 
 def _h2(title: str) -> Paragraph:
-    return _para(escape(title), "h2")
+    return paragraph(escape(title), "h2")
 
 
 def _small(text: str) -> Paragraph:
-    return _para(escape(text), "small")
+    return paragraph(escape(text), "small")
 
 
 def _labelled(label: str, text: str) -> str:
     """« <b>Sujets :</b> statuts », from a text catalogue entry ``label`` shaped « Sujets : {x} »."""
     head, _, _ = label.partition("{")
-    return f"<b>{escape(head.rstrip())}</b> {_text(text)}"
+    return f"<b>{escape(head.rstrip())}</b> {escaped_text(text)}"
 
 
 # ---- Internal and partner copies ---------------------------------------------------------------
@@ -708,7 +487,7 @@ def _advisor_copy(data: SummaryData) -> list[Flowable]:
 
 def _heading(data: SummaryData) -> list[Flowable]:
     subtitle = Summary.SUBTITLE.format(variant=Summary.VARIANTS[data.variant], date=format_date(data.printed_on))
-    return [_para(_text(data.project.title), "title"), _para(_text(subtitle), "subtitle")]
+    return [paragraph(escaped_text(data.project.title), "title"), paragraph(escaped_text(subtitle), "subtitle")]
 
 
 def _identity_section(data: SummaryData) -> list[Flowable]:
@@ -719,26 +498,26 @@ def _identity_section(data: SummaryData) -> list[Flowable]:
     recognitions = Common.LIST_SEPARATOR.join(
         label for flag, label in ((p.innovation_sociale, s.INNOVATION_SOCIALE), (p.esus, s.ESUS)) if flag)
     pairs = [
-        (s.PHASE, _text(s.PHASE_SINCE.format(phase=p.phase.label, date=_date(p.phase_since))) if p.phase else None),
-        (s.STATUS, _text(p.status.label)),
-        (s.LEAD, _text(data.lead.name)),
-        (s.ADVISOR, _text(p.lead_advisor)),
-        (s.PRESCRIPTEUR, _text(p.prescripteur.label) if p.prescripteur else None),
-        (s.LEGAL_FORM, _text(legal)),
-        (s.SECTOR, _text(p.sector.label) if p.sector else None),
+        (s.PHASE, escaped_text(s.PHASE_SINCE.format(phase=p.phase.label, date=_date(p.phase_since))) if p.phase else None),
+        (s.STATUS, escaped_text(p.status.label)),
+        (s.LEAD, escaped_text(data.lead.name)),
+        (s.ADVISOR, escaped_text(p.lead_advisor)),
+        (s.PRESCRIPTEUR, escaped_text(p.prescripteur.label) if p.prescripteur else None),
+        (s.LEGAL_FORM, escaped_text(legal)),
+        (s.SECTOR, escaped_text(p.sector.label) if p.sector else None),
         (s.TERRITORY, _territory(p)),
-        (s.SIRET, _text(stdnum_siret.format(p.siret)) if p.siret else None),
-        (s.RNA, _text(p.rna)),
-        (s.RECOGNITIONS, _text(recognitions)),
+        (s.SIRET, escaped_text(stdnum_siret.format(p.siret)) if p.siret else None),
+        (s.RNA, escaped_text(p.rna)),
+        (s.RECOGNITIONS, escaped_text(recognitions)),
         (s.CONFIDENTIAL, Common.YES if p.confidential else None),
-        (s.SUMMARY, _text(p.summary)),
+        (s.SUMMARY, escaped_text(p.summary)),
     ]
-    return [_h2(s.IDENTITY), _key_values(pairs)]
+    return [_h2(s.IDENTITY), key_value_table(pairs)]
 
 
 def _territory(p: ProjectDetail) -> str | None:
     s = Summary
-    return _lines(s.COMMUNE.format(commune=p.commune, departement=p.departement) if p.commune else None,
+    return escaped_lines(s.COMMUNE.format(commune=p.commune, departement=p.departement) if p.commune else None,
                   s.EPCI.format(epci=p.epci) if p.epci else None,
                   s.DEPARTEMENT.format(code=p.departement) if p.departement else None) or None
 
@@ -747,13 +526,13 @@ def _holders_section(data: SummaryData) -> list[Flowable]:
     internal = data.variant is Variant.INTERNE
     rows: list[list[Cell]] = []
     for h in data.holders:
-        row: list[Cell] = [_text(h.name), _text(h.role.label), _text(h.email), _text(_phone(h.phone))]
+        row: list[Cell] = [escaped_text(h.name), escaped_text(h.role.label), escaped_text(h.email), escaped_text(_phone(h.phone))]
         if internal:
-            row.append(_text(_consent(h)))
+            row.append(escaped_text(_consent(h)))
         rows.append(row)
     headers = Summary.HOLDER_HEADERS if internal else Summary.HOLDER_HEADERS_PARTNER
     widths = (0.22, 0.15, 0.27, 0.15, 0.21) if internal else (0.28, 0.2, 0.32, 0.2)
-    story: list[Flowable] = [_h2(Summary.HOLDERS), _table(headers, rows, widths)]
+    story: list[Flowable] = [_h2(Summary.HOLDERS), data_table(headers, rows, widths)]
     if any(h.initials_only for h in data.holders):
         story.append(_small(Summary.HOLDER_MASKED))
     return story
@@ -770,7 +549,7 @@ def _consent(holder: HolderCard) -> str:
 def _parcours_section(data: SummaryData) -> list[Flowable]:
     rows = [_parcours_row(index, step, data) for index, step in enumerate(data.parcours, 1)]
     story: list[Flowable] = [_h2(Summary.PARCOURS),
-                             _table(Summary.PARCOURS_HEADERS, rows, (0.05, 0.29, 0.2, 0.23, 0.23))]
+                             data_table(Summary.PARCOURS_HEADERS, rows, (0.05, 0.29, 0.2, 0.23, 0.23))]
     if len(rows) == 1:
         story.append(_small(Summary.PARCOURS_EMPTY))
     return story
@@ -782,16 +561,16 @@ def _parcours_row(index: int, step: ParcoursStep, data: SummaryData) -> list[Cel
         if step.dispositif else step.structure.name
     if r is None:
         prescripteur = data.project.prescripteur
-        stage = _lines(s.STEP_LEAD, s.STEP_PRESCRIBED.format(prescripteur=prescripteur.label) if prescripteur else None)
-        return [str(index), _text(name), stage, _text(Common.SINCE.format(date=_date(step.since))),
-                _text(s.LEAD_SITUATION)]
-    return [str(index), _text(name), _text(s.STEP_REFERRAL.format(structure=r.from_structure)), _referral_dates(r),
-            _text(_situation(r))]
+        stage = escaped_lines(s.STEP_LEAD, s.STEP_PRESCRIBED.format(prescripteur=prescripteur.label) if prescripteur else None)
+        return [str(index), escaped_text(name), stage, escaped_text(Common.SINCE.format(date=_date(step.since))),
+                escaped_text(s.LEAD_SITUATION)]
+    return [str(index), escaped_text(name), escaped_text(s.STEP_REFERRAL.format(structure=r.from_structure)), _referral_dates(r),
+            escaped_text(_situation(r))]
 
 
 def _referral_dates(r: ReferralItem) -> str:
     s = Summary
-    return _lines(s.PROPOSED_ON.format(date=_date(r.proposed_on)),
+    return escaped_lines(s.PROPOSED_ON.format(date=_date(r.proposed_on)),
                   s.ANSWERED_ON.format(date=_date(r.answered_on)) if r.answered_on else None,
                   s.STARTED_ON.format(date=_date(r.started_on)) if r.started_on else None,
                   s.CLOSED_ON.format(date=_date(r.closed_on)) if r.closed_on else None)
@@ -810,9 +589,9 @@ def _situation(r: ReferralItem) -> str:
 
 
 def _phases_section(data: SummaryData) -> list[Flowable]:
-    rows: list[list[Cell]] = [[_date(p.effective_date), _text(p.phase.label), _text(p.reason), _text(p.recorded_by)]
+    rows: list[list[Cell]] = [[_date(p.effective_date), escaped_text(p.phase.label), escaped_text(p.reason), escaped_text(p.recorded_by)]
                               for p in data.phases]
-    return [_h2(Summary.PHASES), _table(Summary.PHASE_HEADERS, rows, (0.13, 0.2, 0.45, 0.22))]
+    return [_h2(Summary.PHASES), data_table(Summary.PHASE_HEADERS, rows, (0.13, 0.2, 0.45, 0.22))]
 
 
 def _appointments_section(data: SummaryData) -> list[Flowable]:
@@ -821,8 +600,8 @@ def _appointments_section(data: SummaryData) -> list[Flowable]:
     done = sum(1 for a in data.appointments if a.status is AppointmentStatus.REALISE)
     rows = [_appointment_row(a) for a in data.appointments]
     return [_h2(Summary.APPOINTMENTS),
-            _para(escape(Summary.APPOINTMENTS_COUNT.format(count=len(data.appointments), done=done)), "intro"),
-            _table(Summary.APPOINTMENT_HEADERS, rows, (0.27, 0.5, 0.23))]
+            paragraph(escape(Summary.APPOINTMENTS_COUNT.format(count=len(data.appointments), done=done)), "intro"),
+            data_table(Summary.APPOINTMENT_HEADERS, rows, (0.27, 0.5, 0.23))]
 
 
 def _appointment_row(a: AppointmentRow) -> list[Cell]:
@@ -830,7 +609,7 @@ def _appointment_row(a: AppointmentRow) -> list[Cell]:
     local = a.starts_at.astimezone(PARIS)
     when = s.WHEN.format(date=format_date(local.date()), time=f"{local:%H:%M}", minutes=a.duration_minutes)
     who = s.WHO.format(advisor=a.advisor, structure=a.structure) if a.advisor else a.structure
-    meeting = f"<b>{escape(when)}</b><br/>" + _lines(s.MODE_STATUS.format(mode=a.mode.label, status=a.status.label),
+    meeting = f"<b>{escape(when)}</b><br/>" + escaped_lines(s.MODE_STATUS.format(mode=a.mode.label, status=a.status.label),
                                                      a.place, who)
     content = "<br/>".join(part for part in (
         _labelled(s.TOPICS, Common.LIST_SEPARATOR.join(a.topics)) if a.topics else "",
@@ -842,7 +621,7 @@ def _appointment_row(a: AppointmentRow) -> list[Cell]:
 def _step(step: StepRow) -> str:
     suffix = Summary.DONE.format(date=_date(step.done_date)) if step.done_date \
         else Summary.DUE.format(date=_date(step.due_date)) if step.due_date else None
-    return f"• {_text(step.text)}" + (f" <i>({escape(suffix)})</i>" if suffix else "")
+    return f"• {escaped_text(step.text)}" + (f" <i>({escape(suffix)})</i>" if suffix else "")
 
 
 def _referrals_section(data: SummaryData) -> list[Flowable]:
@@ -852,36 +631,36 @@ def _referrals_section(data: SummaryData) -> list[Flowable]:
     for r in data.referrals:
         target = Summary.TARGET_WITH_DISPOSITIF.format(structure=r.to_structure.name, dispositif=r.dispositif) \
             if r.dispositif else r.to_structure.name
-        answer = "<br/>".join([_text(_situation(r)), *(_comment(c) for c in r.comments)])
-        rows.append([_date(r.proposed_on), _text(Summary.FROM_TO.format(source=r.from_structure, target=target)),
-                     _text(r.motive), answer])
-    return [_h2(Summary.REFERRALS), _table(Summary.REFERRAL_HEADERS, rows, (0.12, 0.3, 0.3, 0.28))]
+        answer = "<br/>".join([escaped_text(_situation(r)), *(_comment(c) for c in r.comments)])
+        rows.append([_date(r.proposed_on), escaped_text(Summary.FROM_TO.format(source=r.from_structure, target=target)),
+                     escaped_text(r.motive), answer])
+    return [_h2(Summary.REFERRALS), data_table(Summary.REFERRAL_HEADERS, rows, (0.12, 0.3, 0.3, 0.28))]
 
 
 def _comment(text: str) -> str:
-    return f"<i>{_text(Summary.COMMENT.format(text=text))}</i>"
+    return f"<i>{escaped_text(Summary.COMMENT.format(text=text))}</i>"
 
 
 def _financing_section(data: SummaryData) -> list[Flowable]:
     if not data.financing:
         return [_h2(Summary.FINANCING), _small(Summary.FINANCING_EMPTY)]
     rows: list[list[Cell]] = [
-        ["<br/>".join([_text(f.funder or Summary.FUNDER_UNKNOWN), *([_comment(f.comment)] if f.comment else [])]),
-         _text(f.instrument.label),
-         _text(Summary.DECIDED_ON.format(status=f.status.label, date=_date(f.decided_on)) if f.decided_on
+        ["<br/>".join([escaped_text(f.funder or Summary.FUNDER_UNKNOWN), *([_comment(f.comment)] if f.comment else [])]),
+         escaped_text(f.instrument.label),
+         escaped_text(Summary.DECIDED_ON.format(status=f.status.label, date=_date(f.decided_on)) if f.decided_on
                else f.status.label),
          _amount(f.requested), _amount(f.granted)]
         for f in data.financing
     ]
     totals: list[list[Cell]] = [
-        [_text(t.instrument.label) if t.instrument else f"<b>{escape(Summary.TOTAL)}</b>",
+        [escaped_text(t.instrument.label) if t.instrument else f"<b>{escape(Summary.TOTAL)}</b>",
          _bold_if(_amount(t.requested), t.instrument is None), _bold_if(_amount(t.granted), t.instrument is None)]
         for t in data.totals
     ]
     return [_h2(Summary.FINANCING),
-            _table(Summary.FINANCING_HEADERS, rows, (0.33, 0.21, 0.16, 0.15, 0.15), numeric=frozenset({3, 4})),
+            data_table(Summary.FINANCING_HEADERS, rows, (0.33, 0.21, 0.16, 0.15, 0.15), numeric=frozenset({3, 4})),
             Spacer(1, 6),
-            _table(Summary.TOTAL_HEADERS, totals, (0.54, 0.23, 0.23), numeric=frozenset({1, 2}))]
+            data_table(Summary.TOTAL_HEADERS, totals, (0.54, 0.23, 0.23), numeric=frozenset({1, 2}))]
 
 
 def _bold_if(markup: str, bold: bool) -> str:
@@ -892,16 +671,16 @@ def _jobs_section(data: SummaryData) -> list[Flowable]:
     p = data.project
     if p.jobs_created is None and p.jobs_maintained is None:
         return [_h2(Summary.JOBS), _small(Summary.JOBS_EMPTY)]
-    pairs = [(Summary.JOBS_CREATED, _text(_etp(p.jobs_created))), (Summary.JOBS_MAINTAINED, _text(_etp(p.jobs_maintained)))]
-    return [_h2(Summary.JOBS), _key_values(pairs)]
+    pairs = [(Summary.JOBS_CREATED, escaped_text(_etp(p.jobs_created))), (Summary.JOBS_MAINTAINED, escaped_text(_etp(p.jobs_maintained)))]
+    return [_h2(Summary.JOBS), key_value_table(pairs)]
 
 
 def _next_steps_section(data: SummaryData) -> list[Flowable]:
     steps = data.project.open_next_steps
     if not steps:
         return [_h2(Summary.NEXT_STEPS), _small(Summary.NEXT_STEPS_EMPTY)]
-    rows: list[list[Cell]] = [[_due(due, data.printed_on), _text(text)] for text, due in steps]
-    return [_h2(Summary.NEXT_STEPS), _table(Summary.NEXT_STEP_HEADERS, rows, (0.2, 0.8))]
+    rows: list[list[Cell]] = [[_due(due, data.printed_on), escaped_text(text)] for text, due in steps]
+    return [_h2(Summary.NEXT_STEPS), data_table(Summary.NEXT_STEP_HEADERS, rows, (0.2, 0.8))]
 
 
 def _due(due: dt.date | None, today: dt.date) -> str:
@@ -915,8 +694,8 @@ def _notes_section(data: SummaryData) -> list[Flowable]:
         return []
     if not data.notes:
         return [_h2(Summary.NOTES), _small(Summary.NOTES_EMPTY)]
-    rows: list[list[Cell]] = [[_date(n.written_on), _text(n.structure), _text(n.text)] for n in data.notes]
-    return [_h2(Summary.NOTES), _table(Summary.NOTE_HEADERS, rows, (0.13, 0.22, 0.65))]
+    rows: list[list[Cell]] = [[_date(n.written_on), escaped_text(n.structure), escaped_text(n.text)] for n in data.notes]
+    return [_h2(Summary.NOTES), data_table(Summary.NOTE_HEADERS, rows, (0.13, 0.22, 0.65))]
 
 
 def _contacts_section(data: SummaryData) -> list[Flowable]:
@@ -924,9 +703,9 @@ def _contacts_section(data: SummaryData) -> list[Flowable]:
 
 
 def _contacts_table(cards: Sequence[StructureCard]) -> Table:
-    rows: list[list[Cell]] = [[_text(c.name), _text(c.email), _text(_phone(c.phone)), _text(c.website)]
+    rows: list[list[Cell]] = [[escaped_text(c.name), escaped_text(c.email), escaped_text(_phone(c.phone)), escaped_text(c.website)]
                               for c in cards]
-    return _table(Summary.CONTACT_HEADERS, rows, (0.34, 0.27, 0.15, 0.24))
+    return data_table(Summary.CONTACT_HEADERS, rows, (0.34, 0.27, 0.15, 0.24))
 
 
 # ---- « Mon parcours »: the holder's copy -------------------------------------------------------
@@ -937,8 +716,8 @@ def _holder_copy(data: SummaryData) -> list[Flowable]:
     names = Common.LIST_SEPARATOR.join(holder.name for holder in data.holders)
     story: list[Flowable] = [
         *_heading(data),
-        _para(_text(h.INTRO.format(date=format_date(data.printed_on)))),
-        _para(_text(h.HOLDERS.format(names=names))) if names else Spacer(1, 0),
+        paragraph(escaped_text(h.INTRO.format(date=format_date(data.printed_on)))),
+        paragraph(escaped_text(h.HOLDERS.format(names=names))) if names else Spacer(1, 0),
     ]
     for section in (_holder_phases, _holder_structures, _holder_appointments, _holder_next_steps,
                     _holder_financing, _holder_contacts):
@@ -949,9 +728,9 @@ def _holder_copy(data: SummaryData) -> list[Flowable]:
 def _holder_phases(data: SummaryData) -> list[Flowable]:
     p, h = data.project, HolderCopy
     current = h.CURRENT_PHASE.format(phase=p.phase.label, date=_date(p.phase_since)) if p.phase else h.NO_PHASE
-    rows: list[list[Cell]] = [[_date(row.effective_date), _text(row.phase.label), _text(h.PHASE_MEANINGS[row.phase])]
+    rows: list[list[Cell]] = [[_date(row.effective_date), escaped_text(row.phase.label), escaped_text(h.PHASE_MEANINGS[row.phase])]
                               for row in data.phases]
-    return [_h2(h.WHERE), _para(_text(current), "intro"), _table(h.PHASE_HEADERS, rows, (0.15, 0.25, 0.6))]
+    return [_h2(h.WHERE), paragraph(escaped_text(current), "intro"), data_table(h.PHASE_HEADERS, rows, (0.15, 0.25, 0.6))]
 
 
 def _holder_structures(data: SummaryData) -> list[Flowable]:
@@ -959,13 +738,13 @@ def _holder_structures(data: SummaryData) -> list[Flowable]:
     advisor = data.project.lead_advisor
     lead = h.LEAD_WITH.format(date=_date(data.parcours[0].since), advisor=advisor) if advisor \
         else h.LEAD_SINCE.format(date=_date(data.parcours[0].since))
-    rows: list[list[Cell]] = [[_text(data.lead.name), _text(lead)]]
+    rows: list[list[Cell]] = [[escaped_text(data.lead.name), escaped_text(lead)]]
     for r in data.referrals:
         if r.status in HOLDER_REFERRAL_STATUSES:
             name = Summary.TARGET_WITH_DISPOSITIF.format(structure=r.to_structure.name, dispositif=r.dispositif) \
                 if r.dispositif else r.to_structure.name
-            rows.append([_text(name), _text(_holder_referral_state(r))])
-    return [_h2(h.STRUCTURES), _table(h.STRUCTURE_HEADERS, rows, (0.4, 0.6))]
+            rows.append([escaped_text(name), escaped_text(_holder_referral_state(r))])
+    return [_h2(h.STRUCTURES), data_table(h.STRUCTURE_HEADERS, rows, (0.4, 0.6))]
 
 
 def _holder_referral_state(r: ReferralItem) -> str:
@@ -981,39 +760,39 @@ def _holder_appointments(data: SummaryData) -> list[Flowable]:
     line = h.PAST_NONE if past == 0 else h.PAST_ONE if past == 1 else h.PAST_MANY.format(count=past)
     upcoming = [a for a in data.appointments
                 if a.status is AppointmentStatus.PLANIFIE and a.starts_at.astimezone(PARIS).date() >= data.printed_on]
-    story: list[Flowable] = [_h2(h.APPOINTMENTS), _para(escape(line))]
+    story: list[Flowable] = [_h2(h.APPOINTMENTS), paragraph(escape(line))]
     if upcoming:
-        rows: list[list[Cell]] = [[_text(_when(a.starts_at)), _lines(a.structure, a.advisor),
-                                   _lines(a.mode.label, a.place)] for a in upcoming]
-        story += [_para(escape(h.UPCOMING), "intro"), _table(h.UPCOMING_HEADERS, rows, (0.22, 0.4, 0.38))]
+        rows: list[list[Cell]] = [[escaped_text(_when(a.starts_at)), escaped_lines(a.structure, a.advisor),
+                                   escaped_lines(a.mode.label, a.place)] for a in upcoming]
+        story += [paragraph(escape(h.UPCOMING), "intro"), data_table(h.UPCOMING_HEADERS, rows, (0.22, 0.4, 0.38))]
     return story
 
 
 def _holder_next_steps(data: SummaryData) -> list[Flowable]:
     h = HolderCopy
     if not data.project.open_next_steps:
-        return [_h2(h.NEXT_STEPS), _para(escape(h.NEXT_STEPS_EMPTY))]
-    rows: list[list[Cell]] = [[_date(due) if due else Common.EMPTY, _text(text)]
+        return [_h2(h.NEXT_STEPS), paragraph(escape(h.NEXT_STEPS_EMPTY))]
+    rows: list[list[Cell]] = [[_date(due) if due else Common.EMPTY, escaped_text(text)]
                               for text, due in data.project.open_next_steps]
-    return [_h2(h.NEXT_STEPS), _table(h.NEXT_STEP_HEADERS, rows, (0.18, 0.82))]
+    return [_h2(h.NEXT_STEPS), data_table(h.NEXT_STEP_HEADERS, rows, (0.18, 0.82))]
 
 
 def _holder_financing(data: SummaryData) -> list[Flowable]:
     if not data.financing:
         return []
     rows: list[list[Cell]] = [
-        [_text(f.instrument.label), _text(f.funder or Summary.FUNDER_UNKNOWN), _text(f.status.label),
+        [escaped_text(f.instrument.label), escaped_text(f.funder or Summary.FUNDER_UNKNOWN), escaped_text(f.status.label),
          _amount(f.granted if f.granted is not None else f.requested)]
         for f in data.financing
     ]
     return [_h2(HolderCopy.FINANCING),
-            _table(HolderCopy.FINANCING_HEADERS, rows, (0.25, 0.36, 0.2, 0.19), numeric=frozenset({3}))]
+            data_table(HolderCopy.FINANCING_HEADERS, rows, (0.25, 0.36, 0.2, 0.19), numeric=frozenset({3}))]
 
 
 def _holder_contacts(data: SummaryData) -> list[Flowable]:
     story: list[Flowable] = [_h2(HolderCopy.CONTACTS)]
     if data.project.lead_advisor:
-        story.append(_para(_text(HolderCopy.ADVISOR.format(name=data.project.lead_advisor, structure=data.lead.name)),
+        story.append(paragraph(escaped_text(HolderCopy.ADVISOR.format(name=data.project.lead_advisor, structure=data.lead.name)),
                            "intro"))
     reachable = [card for card in data.contacts if card.email or card.phone or card.website]
     if reachable:
@@ -1033,8 +812,8 @@ def render_summary(data: SummaryData, path_or_file: Path | str | BinaryIO, varia
     fonts.register_fonts()
     frame = _page_frame(shown, key=0)
     with _output(path_or_file) as target:
-        doc = _SummaryDoc(target, title=frame.title, author=shown.printed_by.name, subject=Summary.SUBJECT)
-        doc.build(_story(shown, frame), canvasmaker=_NumberedCanvas)
+        doc = ReportDoc(target, title=frame.title, author=shown.printed_by.name, subject=Summary.SUBJECT)
+        doc.build(_story(shown, frame), canvasmaker=NumberedCanvas)
     logger.debug("summary of project %s printed (%s, %d pages)", shown.project.id.hex[:8], shown.variant, doc.page)
     return int(doc.page)
 
@@ -1051,7 +830,7 @@ def _page_frame(data: SummaryData, key: int, *, outline: bool = False) -> PageFr
 
 def _story(data: SummaryData, frame: PageFrame) -> list[Flowable]:
     body = _holder_copy(data) if data.variant is Variant.PORTEUR else _advisor_copy(data)
-    return [_SectionStart(frame), *body]
+    return [SectionStart(frame), *body]
 
 
 @contextlib.contextmanager
@@ -1164,9 +943,9 @@ class _Batch:
             if first is None:
                 return BatchResult((), tuple(self.skipped))
             with _output(path) as target:
-                doc = _SummaryDoc(target, feed=feed, title=Summary.TITLE_MANY, author=first.printed_by.name,
+                doc = ReportDoc(target, feed=feed, title=Summary.TITLE_MANY, author=first.printed_by.name,
                                   subject=Summary.SUBJECT)
-                doc.build(_story(first, _page_frame(first, 0, outline=True)), canvasmaker=_NumberedCanvas)
+                doc.build(_story(first, _page_frame(first, 0, outline=True)), canvasmaker=NumberedCanvas)
         except _Cancelled:
             return BatchResult((), tuple(self.skipped), cancelled=True)
         return BatchResult((path,), tuple(self.skipped))
