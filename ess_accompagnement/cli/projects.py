@@ -1,4 +1,4 @@
-"""Commands on projects: add, list, show, edit, phase, appointment add, financing add."""
+"""Commands on projects: add, list, show, edit, phase, appointment add, financing add and update."""
 
 from __future__ import annotations
 
@@ -63,8 +63,21 @@ def register(commands: Sub) -> None:
     p.add_argument("--dispositif", metavar="DISPOSITIF")
     p.add_argument("--funder", metavar="FINANCEUR", help="structure financeuse (sinon : celle du dispositif)")
     p.add_argument("--status", default="demande", help=", ".join(m.value for m in FinancingStatus))
-    p.add_argument("--comment", metavar="TEXTE")
+    _financing_figures(p)
     p.set_defaults(handler=cmd_financing_add)
+    p = fin.add_parser("update", help="suivre une ligne : décision du financeur, versement, correction")
+    p.add_argument("line", metavar="LIGNE", help="identifiant de la ligne de financement")
+    p.add_argument("--status", required=True, help=", ".join(m.value for m in FinancingStatus))
+    p.add_argument("--amount", required=True, metavar="MONTANT", help="montant demandé, ex. « 15 000,50 »")
+    _financing_figures(p)
+    p.set_defaults(handler=cmd_financing_update)
+
+
+def _financing_figures(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--granted", metavar="MONTANT", help="montant accordé (par défaut : le montant demandé)")
+    p.add_argument("--requested-on", metavar="JJ/MM/AAAA", help="date de la demande (par défaut : aujourd'hui)")
+    p.add_argument("--decided-on", metavar="JJ/MM/AAAA", help="date de la décision (par défaut : aujourd'hui)")
+    p.add_argument("--comment", metavar="TEXTE")
 
 
 def _register_add(project: Sub) -> None:
@@ -310,7 +323,27 @@ def cmd_financing_add(ctx: Context) -> int:
             amount=amount(a.amount, "--amount"),
             status=parse_code(FinancingStatus, a.status, "--status"),
             dispositif_id=dispositif, funder_structure_id=funder, comment=a.comment,
+            amount_granted=amount(a.granted, "--granted") if a.granted else None,
+            requested_on=french_date(a.requested_on, "--requested-on") if a.requested_on else None,
+            decided_on=french_date(a.decided_on, "--decided-on") if a.decided_on else None,
         )
         created = financing.add_financing(session, actor, draft, today=ctx.today)
     print(created.id)
+    return 0
+
+
+def cmd_financing_update(ctx: Context) -> int:
+    a = ctx.args
+    try:
+        line_id = uuid.UUID(a.line)
+    except ValueError:
+        raise ValidationError(f"Ligne de financement : « {a.line} » n'est pas un identifiant.", field="LIGNE") from None
+    update = financing.FinancingUpdate(
+        status=parse_code(FinancingStatus, a.status, "--status"), amount_requested=amount(a.amount, "--amount"),
+        amount_granted=amount(a.granted, "--granted") if a.granted else None,
+        requested_on=french_date(a.requested_on, "--requested-on") if a.requested_on else None,
+        decided_on=french_date(a.decided_on, "--decided-on") if a.decided_on else None, comment=a.comment)
+    with ctx.db().transaction() as session:
+        financing.update_financing(session, ctx.actor(session), line_id, update, today=ctx.today)
+    print(line_id)
     return 0

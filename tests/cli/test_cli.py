@@ -44,8 +44,10 @@ def test_an_advisors_day(base: Path) -> None:
     ok(base, "appointment", "add", project[:8], "--date", "12/10/2026 14:30", "--duration", "90", "--mode",
        "permanence", "--place", "Mairie de Loches", "--topic", "statuts", "--next-step", "Envoyer le prévisionnel",
        "--due", "15/12/2026")
-    ok(base, "financing", "add", project, "--instrument", "pret_honneur", "--amount", "15 000,50",
-       "--funder", "France Active Centre-Val de Loire")
+    line = ok(base, "financing", "add", project, "--instrument", "pret_honneur", "--amount", "15 000,50",
+              "--funder", "France Active Centre-Val de Loire", "--requested-on", "01/10/2026").out.strip()
+    ok(base, "financing", "update", line, "--status", "accorde", "--amount", "15 000,50", "--granted", "12 000",
+       "--decided-on", "05/11/2026")
     # AND a France Active advisor to receive the referral
     lea = ok(base, "advisor", "add", "--name", "Léa Durand", "--structure", "fa-cvl").out.strip()
     referral = ok(base, "referral", "add", project, "--to", "France Active Centre-Val de Loire", "--dispositif", "Fonds de confiance",
@@ -61,7 +63,7 @@ def test_an_advisors_day(base: Path) -> None:
     assert days == sorted(days)
     assert detail["open_next_steps"] == [["Envoyer le prévisionnel", "2026-12-15"]]
     text = ok(base, "project", "show", project[:8]).out
-    assert "15\u202f000,50\u00a0€" in text and "acceptée" in text and "12/10/2026 14:30" in text
+    assert "12\u202f000,00\u00a0€, accordé" in text and "acceptée" in text and "12/10/2026 14:30" in text
     # AND each side sees the referral in its own box
     inbox = ok(base, "--as", lea, "referral", "list", "--inbox", "--json").json()
     assert [(r["status"], r["incoming"]) for r in inbox] == [("acceptee", True)]
@@ -138,6 +140,9 @@ def test_unknown_commune_suggests_close_names(base: Path) -> None:
          "Lieu"),
         (("financing", "add", "{p}", "--instrument", "pret_honneur", "--amount", "15.000,5"), "Montant"),
         (("financing", "add", "{p}", "--instrument", "don", "--amount", "100"), "--instrument"),
+        (("financing", "add", "{p}", "--instrument", "pret_honneur", "--amount", "100", "--status", "refuse",
+          "--granted", "50"), "Montant accordé"),
+        (("financing", "update", "pas-un-id", "--status", "accorde", "--amount", "100"), "Ligne de financement"),
         (("referral", "add", "{p}", "--to", "urscop", "--motive", "x"), "propre structure"),
         (("referral", "add", "{p}", "--to", "fa-cvl", "--dispositif", "CAP ASSO", "--motive", "x"), "dispositif"),
         (("project", "show", "0000000000"), "introuvable"),

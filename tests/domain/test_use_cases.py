@@ -152,6 +152,58 @@ def test_financing_lines(world: World) -> None:
     assert count(world, Financing) == 1
 
 
+
+def test_a_financing_line_is_followed_from_request_to_payment(world: World) -> None:
+    # GIVEN a loan requested on 10 March for 20 000 €
+    project_id = world.new_project()
+    asked = financing.FinancingDraft(project_id, Instrument.PRET_BANCAIRE, Decimal("20000"), funder_name="Banque coopérative",
+                                     requested_on=dt.date(2026, 3, 10))
+    with world.db.transaction() as session:
+        line_id = financing.add_financing(session, world.camille, asked, today=TODAY).id
+
+    def line() -> tuple[object, ...]:
+        with world.db.read() as session:
+            row = session.get(Financing, line_id)
+            return row.status, row.amount_requested, row.amount_granted, row.requested_on, row.decided_on
+
+    assert line() == (FinancingStatus.DEMANDE, Decimal("20000"), None, dt.date(2026, 3, 10), None)
+    # WHEN the bank grants 15 000 € on 2 April, THEN the decision is recorded with its own amount and date
+    granted = financing.FinancingUpdate(FinancingStatus.ACCORDE, Decimal("20000"), Decimal("15000"),
+                                        decided_on=dt.date(2026, 4, 2))
+    with world.db.transaction() as session:
+        changes = financing.update_financing(session, world.camille, line_id, granted, today=TODAY)
+    assert changes.financing and changes.projects
+    assert line() == (FinancingStatus.ACCORDE, Decimal("20000"), Decimal("15000"), dt.date(2026, 3, 10),
+                      dt.date(2026, 4, 2))
+    # AND once paid, the decision date stays
+    with world.db.transaction() as session:
+        financing.update_financing(session, world.camille, line_id,
+                                   financing.FinancingUpdate(FinancingStatus.VERSE, Decimal("20000"), Decimal("15000")),
+                                   today=TODAY)
+    assert line()[0] == FinancingStatus.VERSE and line()[4] == dt.date(2026, 4, 2)
+    # Inconsistent answers are refused, naming the field, and change nothing
+    bad = [
+        (financing.FinancingUpdate(FinancingStatus.REFUSE, Decimal("20000"), Decimal("5")), "Montant accordé"),
+        (financing.FinancingUpdate(FinancingStatus.ACCORDE, Decimal("20000"), decided_on=dt.date(2026, 3, 1)),
+         "précède la date de demande"),
+        (financing.FinancingUpdate(FinancingStatus.ACCORDE, Decimal("20000"), decided_on=TODAY + dt.timedelta(days=1)),
+         "postérieure à aujourd'hui"),
+        (financing.FinancingUpdate(FinancingStatus.DEMANDE, Decimal("20000"), decided_on=dt.date(2026, 4, 2)),
+         "pas encore décidé"),
+        (financing.FinancingUpdate(FinancingStatus.ACCORDE, Decimal("0")), "Montant demandé"),
+    ]
+    for update, message in bad:
+        with pytest.raises(RuleError, match=message), world.db.transaction() as session:
+            financing.update_financing(session, world.camille, line_id, update, today=TODAY)
+    assert line()[0] == FinancingStatus.VERSE
+    # Only the lead structure follows the line; a line recorded by mistake is taken back
+    with pytest.raises(RuleError, match="mène le projet"), world.db.transaction() as session:
+        financing.remove_financing(session, world.lea, line_id, now=NOW)
+    with world.db.transaction() as session:
+        financing.remove_financing(session, world.camille, line_id, now=NOW)
+    with pytest.raises(NotFoundError), world.db.transaction() as session:
+        financing.update_financing(session, world.camille, line_id, granted, today=TODAY)
+
 def test_advisors(world: World) -> None:
     with world.db.transaction() as session:
         advisor_id = advisors.add_advisor(session, world.camille, name="Zoé Petit", structure_id=world.urscop,
