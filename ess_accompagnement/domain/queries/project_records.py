@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from ess_accompagnement.domain.codes import (
@@ -173,11 +173,21 @@ def project_appointments(session: Session, project_id: uuid.UUID) -> list[Appoin
 
 
 def project_financing(session: Session, project_id: uuid.UUID) -> list[FinancingItem]:
+    return _financing_items(session, Financing.project_id == project_id)
+
+
+def financing_line(session: Session, financing_id: uuid.UUID) -> FinancingItem | None:
+    """One line of a tour de table (None when it does not exist or was removed)."""
+    found = _financing_items(session, Financing.id == financing_id)
+    return found[0] if found else None
+
+
+def _financing_items(session: Session, condition: ColumnElement[bool]) -> list[FinancingItem]:
     rows = session.execute(
         select(Financing, Structure.name, Dispositif.name)
         .outerjoin(Structure, Structure.id == Financing.funder_structure_id)
         .outerjoin(Dispositif, Dispositif.id == Financing.dispositif_id)
-        .where(Financing.project_id == project_id, Financing.deleted_at.is_(None))
+        .where(condition, Financing.deleted_at.is_(None))
         .order_by(Financing.created_at, Financing.id)
     ).all()
     return [
