@@ -36,7 +36,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 import ess_accompagnement.ui.dialogs as dialogs_package
-from ess_accompagnement.domain.entities import Appointment, Person, Project, Referral
+from ess_accompagnement.domain.entities import Appointment, Financing, Person, Project, ProjectMember, Referral
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.dialogs.form import FormDialog
 
@@ -59,11 +59,17 @@ def _ids(ctx: AppContext) -> dict[str, uuid.UUID]:
     with ctx.db.read() as session:
         def first(query: object) -> uuid.UUID:
             return session.scalars(query).first()  # type: ignore[call-overload,no-any-return]
+        project_id = first(select(Project.id).where(Project.lead_structure_id == ctx.structure_id))
         return {
-            "project_id": first(select(Project.id).where(Project.lead_structure_id == ctx.structure_id)),
+            "project_id": project_id,
             "appointment_id": first(select(Appointment.id).where(Appointment.owner_structure_id == ctx.structure_id)),
             "referral_id": first(select(Referral.id).where(Referral.from_structure_id == ctx.structure_id)),
-            "person_id": first(select(Person.id).where(Person.owner_structure_id == ctx.structure_id)),
+            "financing_id": first(select(Financing.id).join(Project, Project.id == Financing.project_id)
+                                  .where(Project.lead_structure_id == ctx.structure_id,
+                                         Financing.deleted_at.is_(None))),
+            # a member of that project, so the member dialogs are walked filled in
+            "person_id": first(select(Person.id).join(ProjectMember, ProjectMember.person_id == Person.id)
+                               .where(ProjectMember.project_id == project_id, ProjectMember.deleted_at.is_(None))),
         }
 
 
@@ -120,7 +126,8 @@ def focus_chain(dialog: QDialog) -> list[QWidget]:
 def test_every_dialog_module_is_discovered() -> None:
     names = {cls.__name__ for cls in dialog_classes()}
     assert {"ProjectDialog", "PersonDialog", "AppointmentDialog", "ReferralDialog", "ReferralAnswerDialog",
-            "PhaseChangeDialog", "FinancingDialog", "NoteDialog", "ProjectStatusDialog"} <= names
+            "PhaseChangeDialog", "FinancingDialog", "FinancingFollowUpDialog", "NoteDialog", "ProjectStatusDialog", "AddMemberDialog",
+            "MemberRoleDialog", "RemoveMemberDialog"} <= names
 
 
 @pytest.mark.parametrize("cls", dialog_classes(), ids=lambda cls: cls.__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
+from ess_accompagnement.domain import financing
 from ess_accompagnement.domain.changes import Changes
+from ess_accompagnement.domain.codes import Instrument
 from ess_accompagnement.domain.entities import Project, Referral
 from ess_accompagnement.reports.summary import Variant
 from ess_accompagnement.ui.context import AppContext
@@ -102,6 +105,29 @@ def test_double_click_on_an_appointment_opens_it(page: ProjectPage) -> None:
     assert dialog.key == "appointment"
     assert dialog.kwargs["appointment_id"] == index.data(RowRole).id
 
+
+
+def test_a_line_of_the_tour_de_table_is_followed_from_its_row(qtbot: QtBot, ui_ctx: AppContext,
+                                                              page: ProjectPage) -> None:
+    # GIVEN the project has a financing line (added if the demo gave it none)
+    if not page.data.financing:
+        with ui_ctx.db.transaction() as session:
+            financing.add_financing(session, ui_ctx.actor, financing.FinancingDraft(
+                page.project_id, Instrument.SUBVENTION, Decimal("5000")), today=ui_ctx.today)
+        ui_ctx.tasks.wait_idle()
+        page.refresh()
+        qtbot.waitUntil(lambda: bool(page.data.financing))
+    page.tabs.setCurrentIndex(Tab.FINANCING)
+    action = page.actions_by_name["follow_financing"]
+    assert not action.isEnabled()  # nothing chosen yet
+    # WHEN a line is chosen, THEN « Suivi du financement » opens on it, from the action or a double click
+    page.financing_table.selectRow(0)
+    line = page.financing_table.model().index(0, 0).data(RowRole)
+    assert action.isEnabled()
+    action.trigger()
+    assert (page.dialog_factory.last.key, page.dialog_factory.last.args[1:]) == ("financing_followup", (line.id,))
+    page.financing_table.doubleClicked.emit(page.financing_table.model().index(0, 1))
+    assert len(page.dialog_factory.calls) == 2
 
 def test_answer_needs_an_incoming_referral(page: ProjectPage) -> None:
     # GIVEN only referrals sent by the advisor's structure

@@ -5,6 +5,9 @@ recorded appear below and one is added with its role. Only when nobody fits does
 the new holder's names; before creating, ``domain.duplicates`` looks for the same e-mail or phone
 with a close first name, or a close name in the project's commune, and lists them with a warning:
 pick one of them, or confirm with « Créer quand même ».
+
+With ``single=True`` (« Ajouter un membre » of an existing project) the picker chooses one person: choosing
+another replaces it, and the role is read from « Rôle » when saving (``member()``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton
@@ -54,12 +57,16 @@ class HolderList(QListWidget):
     sig_changed = Signal()
     """A holder was added or removed."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, single: bool = False) -> None:
         super().__init__()
         self.drafts: list[HolderDraft] = []
-        self.setMaximumHeight(90)
+        self.single = single
+        self.setMaximumHeight(40 if single else 90)
 
     def add(self, draft: HolderDraft, text: str) -> None:
+        if self.single:
+            self.clear()
+            self.drafts.clear()
         self.drafts.append(draft)
         self.addItem(text)
         self.setCurrentRow(self.count() - 1)
@@ -76,8 +83,10 @@ class HolderList(QListWidget):
 class HolderPicker(QGroupBox):
     """The « Porteurs » group of the project dialog; ``holders()`` gives the drafts to save."""
 
-    def __init__(self, dialog: FormDialog, commune: Callable[[], str | None]) -> None:
-        super().__init__(QCoreApplication.translate("HolderPicker", "Porteurs"))
+    def __init__(self, dialog: FormDialog, commune: Callable[[], str | None], *, single: bool = False) -> None:
+        super().__init__(QCoreApplication.translate("HolderPicker", "Personne") if single
+                         else QCoreApplication.translate("HolderPicker", "Porteurs"))
+        self._single = single
         self._dialog = dialog
         self._commune = commune
         self._confirmed: PersonFacts | None = None
@@ -95,7 +104,7 @@ class HolderPicker(QGroupBox):
         self.results = QListWidget(maximumHeight=96)
         d.add_field(form, self._t("Personnes trouvées"), self.results)
         self.role = CodedCombo(MemberRole)
-        d.add_field(form, self._t("R&ôle"), self.role)
+        self.role_row: Row = d.add_field(form, self._t("R&ôle"), self.role, names=("role",))
         self.add_found = QPushButton(self._t("Ajouter la personne &trouvée"), enabled=False)
         form.addRow("", self.add_found)
         d.add_focusable(self.add_found)
@@ -112,8 +121,9 @@ class HolderPicker(QGroupBox):
         self.create = QPushButton(self._t("Ajouter comme &nouvelle personne"), enabled=False)
         form.addRow("", self.create)
         d.add_focusable(self.create)
-        self.chosen = HolderList()
-        self.chosen_row: Row = d.add_field(form, self._t("Porteurs du &projet"), self.chosen, names=("holder",),
+        self.chosen = HolderList(single=self._single)
+        chosen_label = self._t("Personne à a&jouter") if self._single else self._t("Porteurs du &projet")
+        self.chosen_row: Row = d.add_field(form, chosen_label, self.chosen, names=("holder",),
                                            check=self._check_chosen, required=True)
         self.remove = QPushButton(self._t("Reti&rer"), enabled=False)
         form.addRow("", self.remove)
@@ -137,7 +147,16 @@ class HolderPicker(QGroupBox):
     def holders(self) -> tuple[HolderDraft, ...]:
         return tuple(self.chosen.drafts)
 
+    def member(self) -> HolderDraft | None:
+        """The one person chosen (``single`` mode), with the role shown in « Rôle »."""
+        if not self.chosen.drafts:
+            return None
+        return replace(self.chosen.drafts[-1], role=self.role.value() or MemberRole.PORTEUR)
+
     def _check_chosen(self) -> None:
+        if not self.chosen.drafts and self._single:
+            raise ValidationError(self._t("Personne à ajouter : choisissez une personne trouvée ou une nouvelle "
+                                          "personne."), field="holder")
         if not self.chosen.drafts:
             raise ValidationError(self._t("Porteurs : ajoutez au moins un porteur (une personne trouvée ou nouvelle)."),
                                   field="holder")
@@ -175,14 +194,14 @@ class HolderPicker(QGroupBox):
         if item is None:
             return
         candidate: Candidate = item.data(Qt.ItemDataRole.UserRole)
-        if any(draft.person_id == candidate.person_id for draft in self.chosen.drafts):
+        if not self._single and any(draft.person_id == candidate.person_id for draft in self.chosen.drafts):
             self.warning.setText(self._t("Cette personne figure déjà parmi les porteurs."))
             self.warning.show()
             return
         first, _space, last = candidate.name.partition(" ")
         role = self.role.value() or MemberRole.PORTEUR
         self.chosen.add(HolderDraft(first, last or first, role, person_id=candidate.person_id),
-                        f"{candidate.name} — {label(role)}")
+                        candidate.name if self._single else f"{candidate.name} — {label(role)}")
         self._reset_new_person()
 
     # ---- New persons
@@ -228,14 +247,16 @@ class HolderPicker(QGroupBox):
 
     def _add_new(self, facts: PersonFacts) -> None:
         role = self.role.value() or MemberRole.PORTEUR
+        name = f"{facts.first_name} {facts.last_name}" + ("" if self._single else f" — {label(role)}")
         self.chosen.add(HolderDraft(facts.first_name, facts.last_name, role, facts.email, facts.phone),
-                        f"{facts.first_name} {facts.last_name} — {label(role)} " + self._t("(nouvelle personne)"))
+                        f"{name} " + self._t("(nouvelle personne)"))
         self._reset_new_person()
 
     def _reset_new_person(self) -> None:
         for edit in (self.first_name, self.last_name, self.email, self.phone):
             edit.clear()
-        self.role.set_value(MemberRole.CO_PORTEUR)
+        if not self._single:  # the next holder of a new project is most often a co-porteur
+            self.role.set_value(MemberRole.CO_PORTEUR)
         self.warning.hide()
         self.results.clear()
         self.search.clear()

@@ -4,6 +4,7 @@ Built as ``ProjectPage(ctx, project_id, parent)``; ``refresh()`` reloads it thro
 (``domain.queries.project_records.project_page_data``) and it refreshes itself when ``sig_changed``
 says something it shows changed. Actions open the dialogs of ``ui/dialogs`` through
 ``dialog_factory`` (replaceable in tests); they save themselves and announce it on ``sig_changed``.
+The holders tab adds, re-roles and removes members (``ui/dialogs/member.py``), for the lead structure only.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QHBoxLayout,
     QLabel,
     QMenu,
+    QPushButton,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ess_accompagnement.domain.codes import AdvisorRole
 from ess_accompagnement.domain.errors import UserFacingError
 from ess_accompagnement.domain.queries.project_records import ProjectPageData, project_page_data
 from ess_accompagnement.domain.referrals import RECEIVER_TRANSITIONS
@@ -145,7 +149,7 @@ class ProjectPage(QWidget):
         self.totals_table.model().sort(-1)  # the domain's order: statuses, then the total
         self.totals_table.horizontalHeader().setStretchLastSection(False)
         self.notes_table = make_table(self, self.notes_model, "notes_table", sort_column=0, descending=True)
-        self.tabs.addTab(self.holders_table, "")
+        self.tabs.addTab(self._holders_panel(), "")
         self.tabs.addTab(self.appointments_table, "")
         self.tabs.addTab(self._stack(self.parcours_table, self.tr("<b>Parcours</b> – structures et dispositifs, "
                                                                    "dans l'ordre"),
@@ -156,6 +160,26 @@ class ProjectPage(QWidget):
         self._name_tables()
         self._fit_tables()
         self._set_tab_titles()
+
+    def _holders_panel(self) -> QWidget:
+        """The holders' table under the buttons that change the project's members."""
+        page = QWidget(self)
+        buttons = QHBoxLayout()
+        self.member_buttons: dict[str, QPushButton] = {}
+        for name, text, slot in (("add_member", self.tr("Ajouter un &membre…"), self.add_member),
+                                 ("change_role", self.tr("Chan&ger le rôle…"), self.change_member_role),
+                                 ("remove_member", self.tr("Retirer du pro&jet…"), self.remove_member)):
+            button = QPushButton(text, page, objectName=f"{name}_button", autoDefault=False)
+            button.setAccessibleName(text.replace("&", "").rstrip("…"))
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+            self.member_buttons[name] = button
+        buttons.addStretch(1)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(buttons)
+        layout.addWidget(self.holders_table, 1)
+        return page
 
     def _stack(self, first: QWidget, first_title: str, second: QWidget, second_title: str, *,
                second_stretch: int = 1) -> QWidget:
@@ -207,6 +231,7 @@ class ProjectPage(QWidget):
             ("answer", self.tr("Ré&pondre à l'orientation…"), "Ctrl+Shift+P", self.answer_referral),
             ("phase", self.tr("Changer de p&hase…"), "Ctrl+Shift+H", self.change_phase),
             ("financing", self.tr("&Financement…"), "Ctrl+Shift+F", self.add_financing),
+            ("follow_financing", self.tr("Sui&vi du financement…"), "Ctrl+Shift+D", self.follow_financing),
             ("note", self.tr("&Note…"), "Ctrl+Shift+N", self.add_note),
             ("edit", self.tr("&Modifier…"), "Ctrl+E", self.edit_project),
             ("close", self.tr("C&lôturer…"), "Ctrl+Shift+L", self.close_project),
@@ -247,6 +272,10 @@ class ProjectPage(QWidget):
         self.appointments_table.doubleClicked.connect(self._open_appointment)
         self.appointments_table.activated.connect(self._open_appointment)
         self.referrals_table.selectionModel().currentChanged.connect(self._update_actions)
+        self.holders_table.selectionModel().currentChanged.connect(self._update_actions)
+        self.financing_table.selectionModel().currentChanged.connect(self._update_actions)
+        self.financing_table.doubleClicked.connect(lambda _index: self.follow_financing())
+        self.financing_table.activated.connect(lambda _index: self.follow_financing())
         self.referrals_table.doubleClicked.connect(self._on_referral_activated)
         self.timeline.activated.connect(self._on_timeline_activated)
 
@@ -255,6 +284,23 @@ class ProjectPage(QWidget):
         for action in self.actions_by_name.values():
             action.setEnabled(loaded)
         self.actions_by_name["answer"].setEnabled(self.selected_answerable_referral() is not None)
+        self.actions_by_name["follow_financing"].setEnabled(
+            self.can_edit_members() and current_row(self.financing_table) is not None)
+        self._update_member_buttons()
+
+    def _update_member_buttons(self) -> None:
+        editable, selected = self.can_edit_members(), current_row(self.holders_table) is not None
+        self.member_buttons["add_member"].setEnabled(editable)
+        self.member_buttons["change_role"].setEnabled(editable and selected)
+        self.member_buttons["remove_member"].setEnabled(editable and selected)
+        why = ""
+        if self.data is not None and not editable:
+            why = (self.tr("Votre profil est en lecture seule.") if self.ctx.actor.role is AdvisorRole.LECTURE
+                   else self.tr("Seule la structure qui mène le projet peut modifier ses membres."))
+        elif editable and not selected:
+            why = self.tr("Choisissez d'abord un membre dans la liste.")
+        for button in self.member_buttons.values():
+            button.setToolTip("" if button.isEnabled() else why)
 
     # ---- Public API
 
@@ -268,6 +314,15 @@ class ProjectPage(QWidget):
         structure_id, today = ctx.structure_id, ctx.today
         Query(self, lambda s: project_page_data(s, project_id, reader_structure_id=structure_id, today=today),
               ctx=ctx).success(self._show).failure(self._show_failure).run()
+
+    def can_edit_members(self) -> bool:
+        """Whether the acting advisor may change the members: a writer of the project's lead structure."""
+        return (self.data is not None and self.data.detail.lead_structure_id == self.ctx.structure_id
+                and self.ctx.actor.role is not AdvisorRole.LECTURE)
+
+    def selected_holder(self) -> Any:
+        """The ``HolderContact`` of the selected row of the holders' table, or None."""
+        return current_row(self.holders_table)
 
     def selected_answerable_referral(self) -> Any:
         row = current_row(self.referrals_table)
@@ -306,6 +361,26 @@ class ProjectPage(QWidget):
 
     def close_project(self) -> None:
         launch(self.dialog_factory, "project_status", self.ctx, self.project_id, parent=self)
+
+    def follow_financing(self) -> None:
+        """The funder's decision, the payment or a correction of the selected line of the tour de table."""
+        line = current_row(self.financing_table)
+        if line is not None and self.can_edit_members():
+            launch(self.dialog_factory, "financing_followup", self.ctx, line.id, parent=self)
+
+    def add_member(self) -> None:
+        if self.can_edit_members():
+            launch(self.dialog_factory, "member_add", self.ctx, self.project_id, parent=self)
+
+    def change_member_role(self) -> None:
+        holder = self.selected_holder()
+        if holder is not None and self.can_edit_members():
+            launch(self.dialog_factory, "member_role", self.ctx, self.project_id, holder.person_id, parent=self)
+
+    def remove_member(self) -> None:
+        holder = self.selected_holder()
+        if holder is not None and self.can_edit_members():
+            launch(self.dialog_factory, "member_remove", self.ctx, self.project_id, holder.person_id, parent=self)
 
     def print_summary(self, variant: Variant) -> None:
         self.printer.print_project(self.project_id, self.title, variant)

@@ -27,6 +27,10 @@ DIALOGS: dict[str, tuple[str, str]] = {
     "referral_answer": ("ess_accompagnement.ui.dialogs.referral_answer", "ReferralAnswerDialog"),
     "phase_change": ("ess_accompagnement.ui.dialogs.phase_change", "PhaseChangeDialog"),
     "financing": ("ess_accompagnement.ui.dialogs.financing", "FinancingDialog"),
+    "financing_followup": ("ess_accompagnement.ui.dialogs.financing", "FinancingFollowUpDialog"),
+    "member_add": ("ess_accompagnement.ui.dialogs.member", "AddMemberDialog"),
+    "member_role": ("ess_accompagnement.ui.dialogs.member", "MemberRoleDialog"),
+    "member_remove": ("ess_accompagnement.ui.dialogs.member", "RemoveMemberDialog"),
     "note": ("ess_accompagnement.ui.dialogs.note", "NoteDialog"),
     "project_status": ("ess_accompagnement.ui.dialogs.project_status", "ProjectStatusDialog"),
 }
