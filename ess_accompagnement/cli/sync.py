@@ -141,6 +141,8 @@ def _print_preview(p: exchange.ImportPreview) -> None:
           f"{p.out_of_scope} hors de votre structure, {p.rejected} refusées.")
     if p.waiting_for:
         print(f"En attente de modifications antérieures des postes : {', '.join(p.waiting_for)}.")
+    if p.needs_update:
+        print(f"{p.needs_update} transaction(s) en attente : {api.UPDATE_NEEDED_MESSAGE}")
     if p.expected_conflicts:
         print(f"Conflits attendus : {len(p.expected_conflicts)} ({', '.join(c[:8] for c in p.expected_conflicts)}).")
 
@@ -157,6 +159,8 @@ def _print_report(r: exchange.ImportReport) -> None:
           f"structure, {r.rejected} refusées, {r.refused_changes} modifications non autorisées ignorées.")
     if r.waiting_for:
         print(f"En attente de modifications antérieures des postes : {', '.join(r.waiting_for)}.")
+    if r.needs_update:
+        print(f"{r.needs_update} transaction(s) en attente : {api.UPDATE_NEEDED_MESSAGE}")
     if r.new_conflicts:
         print(f"Nouveaux conflits : {len(r.new_conflicts)} (« ess-acc conflicts list »).")
 
@@ -169,6 +173,8 @@ def cmd_status(ctx: Context) -> int:
     print_fields([("Poste", s.site_id), ("Époque", s.epoch), ("Structure", s.structure_name or "non liée"),
                   ("Empreinte", s.device_fingerprint), ("Clé de réseau", s.network_key_id or "absente"),
                   ("Conflits ouverts", s.open_conflicts)])
+    if s.awaiting_update:
+        print(f"\n{s.awaiting_update} transaction(s) en attente : {api.UPDATE_NEEDED_MESSAGE}")
     if s.peers:
         print("\nCollègues")
         print_table(["Poste", "Structure", "Transactions reçues", "Vu le"],

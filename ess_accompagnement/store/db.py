@@ -123,4 +123,5 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
     logger.debug("database opened")
     database = Database(path, engine)
     sync_install.attach(database._writer)  # seal captured changes before every use case commits
+    sync_install.after_open(database)  # fields a migration added, transactions parked for this version
     return database

@@ -11,6 +11,10 @@ Transactions travel as plain dicts (see codec.py). Typical flows::
     result = apply_transactions(db, txs)
     with db.transaction() as session:
         record_bundle(session.connection(), bundle_id, sha, source_site=..., direction="in", result={...})
+
+Schema versions: transactions of a newer major schema are kept in the inbox (``result.needs_update``,
+:func:`awaiting_update`; tell the user :data:`UPDATE_NEEDED_MESSAGE`) and applied by :func:`resume` (run after
+opening, and by every apply) once the app has been updated.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from sqlalchemy import Connection
 from ess_accompagnement.store.db import Database
 from ess_accompagnement.sync import apply, site
 from ess_accompagnement.sync.apply import ApplyResult, FaultHook
-from ess_accompagnement.sync.codec import SCHEMA_VER, Tx, driver
+from ess_accompagnement.sync.codec import SCHEMA_MAJOR, SCHEMA_VER, Tx, driver
 from ess_accompagnement.sync.conflicts import ConflictLeaf, ConflictRow, list_conflicts, resolve_conflict
 from ess_accompagnement.sync.export import (
     VersionVector,
@@ -43,11 +47,17 @@ from ess_accompagnement.sync.scopes import may_write, row_scope, scope_visible
 from ess_accompagnement.sync.seal import seal
 
 __all__ = [
-    "SCHEMA_VER", "ApplyResult", "ConflictLeaf", "ConflictRow", "Tx", "VersionVector", "apply_transactions",
-    "bind_structure", "bundles", "digest", "export_transactions", "list_conflicts", "may_write", "peer_known",
-    "peers", "preview", "receipt", "record_bundle", "record_receipt", "resolve_conflict", "row_scope", "seal",
-    "since_hlc", "scope_visible", "site_info", "visible_scopes",
+    "SCHEMA_MAJOR", "SCHEMA_VER", "UPDATE_NEEDED_MESSAGE", "ApplyResult", "ConflictLeaf", "ConflictRow", "Tx",
+    "VersionVector", "apply_transactions", "awaiting_update", "bind_structure", "bundles", "digest",
+    "export_transactions", "list_conflicts", "may_write", "peer_known", "peers", "preview", "receipt",
+    "record_bundle", "record_receipt", "resolve_conflict", "resume", "row_scope", "seal", "since_hlc",
+    "scope_visible", "site_info", "visible_scopes",
 ]
+
+UPDATE_NEEDED_MESSAGE = ("Des modifications reçues viennent d'une version plus récente de l'application : elles "
+                         "sont conservées et seront intégrées automatiquement après la mise à jour. Mettez à jour "
+                         "l'application.")
+"""Shown when ``needs_update`` (preview, import) or :func:`awaiting_update` (status) is not zero."""
 
 
 @contextlib.contextmanager
@@ -74,6 +84,19 @@ def preview(db: Database, txs: Iterable[Tx]) -> ApplyResult:
     writing anything (the same code runs in one transaction that is rolled back)."""
     with _raw(db) as raw:
         return apply.apply_raw(raw, txs, dry_run=True, batch_size=10**12)
+
+
+def resume(db: Database) -> ApplyResult:
+    """Finish a schema upgrade (project the fields a migration added from the leaves kept for them, emitting
+    nothing) and apply the parked transactions that became applicable (a newer major once the app is
+    updated). ``install.after_open`` runs it when a database is opened."""
+    with _raw(db) as raw:
+        return apply.resume_raw(raw)
+
+
+def awaiting_update(connection: Connection) -> int:
+    """How many received transactions wait for an update of the app (newer major schema)."""
+    return apply.awaiting_update(driver(connection))
 
 
 def site_info(connection: Connection) -> site.Site:

@@ -7,6 +7,13 @@ stay in the log, flagged, never merged), log, leaves, version vector. Batches ru
 ``BEGIN IMMEDIATE`` transaction with capture off and foreign keys off (a reference to another scope may
 arrive later), then the touched rows are projected (the derived-table triggers fire on those writes).
 A crash rolls back the current batch; re-running resumes (idempotent).
+
+Schema versions (docs/design/sync.md): a transaction stamped with a newer *major* schema is parked like
+one whose dependencies are missing (kept in ``sync_inbox``, counted in ``needs_update``) and applied by the
+first run after the app is updated; older majors are applied. Within a major, changes to columns or tables
+this copy does not know are logged and kept as leaves but not projected; every run first checks whether
+the copy now knows more fields than at the previous run (a migration added them) and, if so, rebuilds
+those fields' leaves from the log and projects them (:func:`upgrade_fields`), with capture off.
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
-from ess_accompagnement.sync import capture, conflicts, projection, site
+from ess_accompagnement.sync import capture, codec, conflicts, projection, site
 from ess_accompagnement.sync.codec import Tx, dot, dumps, is_well_formed, verify_hash
-from ess_accompagnement.sync.merge import Dot, LogWriter, Merger, RowKey, load_vv
+from ess_accompagnement.sync.merge import Dot, Leaf, LogWriter, Merger, RowKey, load_vv, supersedes
 from ess_accompagnement.sync.scopes import may_write, parse
 
 logger = logging.getLogger(__name__)
@@ -41,6 +49,8 @@ class ApplyResult:
     forks: list[Dot] = field(default_factory=list)
     new_conflicts: list[str] = field(default_factory=list)
     waiting_for: set[str] = field(default_factory=set)  # site ids whose earlier changes are missing
+    needs_update: int = 0  # of ``parked``: transactions of a newer major schema (« mettez à jour l'application »)
+    upgraded_rows: int = 0  # rows whose newly known fields were projected from kept leaves (upgrade_fields)
 
 
 class _Batch:
@@ -85,6 +95,8 @@ class _Batch:
         return row[0] if row else None
 
     def ready(self, tx: Tx) -> bool:
+        if not compatible(tx):
+            return False
         vv = self.scope_vv(tx["scope"])
         return tx["seq"] == vv.get(tx["site"], 0) + 1 and all(
             vv.get(s, 0) >= n for s, n in tx["deps"].items() if s != tx["site"])
@@ -107,6 +119,11 @@ class _Batch:
             return
         self.apply(tx)
         self.drain(tx["scope"])
+
+    def resume(self) -> None:
+        """Apply what the inbox holds that became applicable (after an update of the app, or a crash)."""
+        for scope in sorted({d[0] for d in self.parked}):
+            self.drain(scope)
 
     def drain(self, scope: str) -> None:
         """Apply parked transactions of ``scope`` that became ready, until none is."""
@@ -205,10 +222,10 @@ def _refused(tx: Tx, scope: str) -> frozenset[int]:
 
 
 def _allowed(tx: Tx, scope: str, change: list[object]) -> bool:
+    """Field ownership of one change. A column or table this copy does not know (a newer schema) is judged
+    by the same rule as any other (leaves kept, not projected); keys and derived columns never travel."""
     tbl, _pk, col, val = change
-    if not isinstance(tbl, str) or not isinstance(col, str) or tbl not in capture.synced_tables():
-        return isinstance(tbl, str) and isinstance(col, str) and may_write(tx.get("structure"), scope, tbl, col)
-    if col not in capture.captured_columns(tbl):
+    if not isinstance(tbl, str) or not isinstance(col, str) or col == "id" or col in _never_sent(tbl):
         return False
     kind, parts = parse(scope)
     if kind == "structure" and col == "owner_structure_id" and val != parts[0]:
@@ -216,9 +233,133 @@ def _allowed(tx: Tx, scope: str, change: list[object]) -> bool:
     return may_write(tx.get("structure"), scope, tbl, col)
 
 
+def _never_sent(tbl: str) -> frozenset[str]:
+    """The columns of a known table that never travel: its key and its derived (recomputed) columns."""
+    return _never_sent_by_table().get(tbl, frozenset())
+
+
+@cache
+def _never_sent_by_table() -> dict[str, frozenset[str]]:
+    return {name: frozenset(column.name for column in table.columns) - set(capture.captured_columns(name))
+            for name, table in capture.synced_tables().items()}
+
+
+# ---- Schema versions
+
+
+def schema_major(stamp: object) -> int | None:
+    """The major version of a transaction's ``schema`` stamp (codec.SCHEMA_MAJOR_STEP); None if invalid."""
+    if type(stamp) is not int or stamp < 0:
+        return None
+    return stamp // codec.SCHEMA_MAJOR_STEP + 1
+
+
+def compatible(tx: Tx) -> bool:
+    """Can this version of the app apply ``tx``? Newer majors (or an unreadable stamp) wait for an update;
+    older ones are applied (a major version must keep applying the history written before it)."""
+    major = schema_major(tx.get("schema", 0))
+    return major is not None and major <= codec.SCHEMA_MAJOR
+
+
+def awaiting_update(raw: sqlite3.Connection) -> int:
+    """Transactions kept in the inbox until the app is updated (stamped with a newer major schema)."""
+    return sum(1 for (body,) in raw.execute("SELECT body FROM sync_inbox") if not compatible(json.loads(body)))
+
+
+KNOWN_FIELDS_KEY = "sync_known_fields"
+"""``local_setting``: the fields (table, column) this copy projected at its previous apply run."""
+
+
+def known_fields(raw: sqlite3.Connection) -> set[tuple[str, str]]:
+    """The synced fields this copy projects: the models' captured columns that exist in its database."""
+    found = set()
+    for tbl in capture.synced_tables():
+        present = projection.known_columns(raw, tbl)
+        found.update((tbl, col) for col in capture.captured_columns(tbl) if col in present)
+    return found
+
+
+def upgrade_fields(raw: sqlite3.Connection) -> int:
+    """Project the fields this copy knows since its previous run (a migration added them): their leaves are
+    rebuilt from the log under the current ownership rules, then projected. Nothing is captured, so no
+    change is emitted. Runs in the caller's transaction (capture off, foreign keys off); returns the
+    number of rows projected. On the first run of a database, fields refused by older code as unknown
+    (``sync_change.refused``) are recovered the same way."""
+    now = known_fields(raw)
+    row = raw.execute("SELECT value FROM local_setting WHERE key = ?", (KNOWN_FIELDS_KEY,)).fetchone()
+    before = {(tbl, col) for tbl, col in json.loads(row[0])} if row is not None else None
+    if before == now:
+        return 0
+    raw.execute("INSERT OR REPLACE INTO local_setting(key, value) VALUES (?, ?)",
+                (KNOWN_FIELDS_KEY, json.dumps(sorted(now))))
+    new = now - before if before is not None else now & _refused_fields(raw)
+    if not new:
+        return 0
+    keys = sorted(_rebuild_leaves(raw, new))
+    merger = Merger(raw)
+    merger.preload(keys)
+    projection.project_rows(merger, keys)
+    logger.info("schema upgrade: %d new field(s), %d row(s) projected from stored leaves", len(new), len(keys))
+    return len(keys)
+
+
+def _refused_fields(raw: sqlite3.Connection) -> set[tuple[str, str]]:
+    return {(r[0], r[1]) for r in raw.execute("SELECT DISTINCT tbl, col FROM sync_change WHERE refused = 1")}
+
+
+_LOG_SQL = """
+SELECT c.tbl, c.pk, c.col, c.scope, c.site, c.seq, c.idx, c.val, c.refused, t.hlc, t.deps, t.structure, t.origin
+FROM sync_change c JOIN sync_tx t ON t.scope = c.scope AND t.site = c.site AND t.seq = c.seq
+WHERE (c.tbl, c.col) IN (VALUES {pairs}) ORDER BY c.tbl, c.pk, c.col, c.scope, c.seq, c.site, c.idx
+"""
+
+
+def _rebuild_leaves(raw: sqlite3.Connection, fields: set[tuple[str, str]]) -> set[RowKey]:
+    """Replace the leaves of ``fields`` by those computed from the whole log (every version no other version
+    of the same field and scope had seen), re-judging field ownership of remote changes."""
+    pairs = sorted(fields)
+    sql = _LOG_SQL.format(pairs=", ".join(["(?, ?)"] * len(pairs)))
+    deps: dict[Dot, dict[str, int]] = {}
+    flags: list[tuple[int, str, str, int, int]] = []
+    groups: dict[tuple[str, str, str, str], dict[Dot, tuple[Leaf, dict[str, int]]]] = {}
+    for tbl, pk, col, scope, site_id, seq, idx, val, refused, hlc, deps_json, structure, origin in raw.execute(
+            sql, [x for pair in pairs for x in pair]):
+        ok = origin == "local" or _allowed({"structure": structure}, scope, [tbl, pk, col, val])
+        if ok == bool(refused):
+            flags.append((0 if ok else 1, scope, site_id, seq, idx))
+        d = (scope, site_id, seq)
+        versions = groups.setdefault((tbl, pk, col, scope), {})
+        if ok and d not in versions:  # a field written twice in one transaction: the first write counts
+            if d not in deps:
+                deps[d] = json.loads(deps_json)
+            versions[d] = (Leaf(scope, site_id, seq, hlc, val), deps[d])
+    raw.executemany("UPDATE sync_change SET refused = ? WHERE scope = ? AND site = ? AND seq = ? AND idx = ?", flags)
+    raw.executemany("DELETE FROM sync_fv WHERE tbl = ? AND col = ?", pairs)
+    raw.executemany("INSERT INTO sync_fv(tbl, pk, col, scope, site, seq, hlc, val) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(tbl, pk, col, *leaf) for (tbl, pk, col, _scope), versions in groups.items()
+                     for leaf in _leaves(versions)])
+    return {(tbl, pk) for tbl, pk, _col, _scope in groups}
+
+
+def _leaves(versions: dict[Dot, tuple[Leaf, dict[str, int]]]) -> list[Leaf]:
+    """The versions of one field and scope that no other version had seen (merge.supersedes)."""
+    return [leaf for leaf, _ in versions.values()
+            if not any(other is not leaf and supersedes(other.site, other.seq, other_deps, leaf)
+                       for other, other_deps in versions.values())]
+
+
+# ---- Running
+
+
+def resume_raw(raw: sqlite3.Connection) -> ApplyResult:
+    """Finish a schema upgrade and apply parked transactions that became applicable (nothing new offered)."""
+    return apply_raw(raw, [])
+
+
 def apply_raw(raw: sqlite3.Connection, txs: Iterable[Tx], *, batch_size: int = BATCH_SIZE, dry_run: bool = False,
               fault: FaultHook | None = None) -> ApplyResult:
-    """Apply ``txs`` on a DBAPI connection that has no transaction open."""
+    """Apply ``txs`` on a DBAPI connection that has no transaction open (after finishing a pending schema
+    upgrade and resuming what the inbox holds that became applicable)."""
     result = ApplyResult()
     raw.execute("PRAGMA foreign_keys=OFF")
     try:
@@ -245,7 +386,9 @@ def _chunks(txs: Iterable[Tx], size: int) -> Iterator[list[Tx]]:
 def _run(raw: sqlite3.Connection, txs: Iterable[Tx], result: ApplyResult, batch_size: int, dry_run: bool,
          fault: FaultHook | None) -> None:
     raw.execute("BEGIN IMMEDIATE")
+    result.upgraded_rows = upgrade_fields(raw)
     batch = _Batch(raw, result)
+    batch.resume()
     count = 0
     for chunk in _chunks(txs, batch_size):
         batch.preload(chunk)
@@ -264,5 +407,6 @@ def _run(raw: sqlite3.Connection, txs: Iterable[Tx], result: ApplyResult, batch_
     if fault:
         fault("flush")
     result.parked = len(batch.newly_parked)
-    result.waiting_for = {d[1] for d in batch.parked}
+    result.needs_update = sum(1 for d in batch.newly_parked if not compatible(batch.parked[d]))
+    result.waiting_for = {d[1] for d, tx in batch.parked.items() if compatible(tx)}
     raw.execute("ROLLBACK" if dry_run else "COMMIT")

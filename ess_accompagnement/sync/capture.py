@@ -46,8 +46,8 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _triggers(table: str) -> list[tuple[str, str]]:
-    cols = captured_columns(table)
+def _triggers(table: str, columns: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    cols = captured_columns(table) if columns is None else columns
     t = _q(table)
     values = ", ".join(f"('{table}', NEW.id, '{c}', NEW.{_q(c)})" for c in cols)
     changed = " UNION ALL ".join(
@@ -85,6 +85,15 @@ def install(raw: sqlite3.Connection) -> None:
     for _, sql in all_triggers():
         raw.execute(sql)
     raw.execute("INSERT OR REPLACE INTO local_setting(key, value) VALUES (?, ?)", (_VERSION_KEY, version()))
+
+
+def install_table(raw: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> None:
+    """Hook for tests simulating another schema on one copy: rebuild ``table``'s triggers capturing exactly
+    ``columns``. The stored version is left alone, so :func:`ensure` keeps them until the models change.
+    Production code never calls it."""
+    for name, sql in _triggers(table, columns):
+        raw.execute(f"DROP TRIGGER IF EXISTS {_q(name)}")
+        raw.execute(sql)
 
 
 def ensure(raw: sqlite3.Connection) -> bool:

@@ -21,7 +21,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 FORMAT = 1
-SCHEMA_VER = 2  # the Alembic head this engine writes for; see docs/design/sync.md (schema)
+SCHEMA_VER = 4  # (major - 1) * SCHEMA_MAJOR_STEP + last Alembic revision changing synced tables (docs/design/sync.md)
+SCHEMA_MAJOR_STEP = 1000  # schema 0..999 = major 1, 1000..1999 = major 2, ...: every stamp carries its major
+SCHEMA_MAJOR = SCHEMA_VER // SCHEMA_MAJOR_STEP + 1  # newer majors are parked by apply.py until the app is updated
 
 Tx = dict[str, Any]
 Change = tuple[str, str, str, Any]  # (tbl, pk, col, val)
@@ -46,8 +48,15 @@ def decode_val(val: Any) -> Any:
     return val
 
 
+# One encoder for every call (``json.dumps`` with options builds a new one each time). ``check_circular``
+# only changes which error a self-referencing object raises (JSON input never is one); the bytes are the
+# same, and must stay so: tests/sync/test_capture_perf_hash.py pins a hash.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                              check_circular=False)
+
+
 def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _CANONICAL.encode(obj).encode()
 
 
 def tx_hash(tx: Tx) -> str:

@@ -63,10 +63,10 @@ def conflict_id(tbl: str, pk: str, col: str, leaves: list[Leaf]) -> str:
     return hashlib.sha256("|".join([tbl, pk, col, *dots]).encode()).hexdigest()[:24]
 
 
-def _value_conflicts(row: dict[str, list[Leaf]]) -> list[tuple[str, list[Leaf]]]:
+def _value_conflicts(row: dict[str, list[Leaf]], structure_id: str | None) -> list[tuple[str, list[Leaf]]]:
     found = []
     for col, leaves in sorted(row.items()):
-        shown = projection.preferred(leaves)
+        shown = projection.preferred(leaves, structure_id)
         if col not in NO_CONFLICT_COLUMNS and len({repr(leaf.val) for leaf in shown}) > 1:
             found.append((col, shown))
     return found
@@ -76,10 +76,11 @@ def row_conflicts(merger: Merger, key: RowKey) -> list[tuple[str, str, list[tupl
     """(id, kind, [(field, leaf)]) for every open conflict of one row."""
     row = merger.row(key)
     found = [(conflict_id(*key, col, leaves), "value", [(col, leaf) for leaf in leaves])
-             for col, leaves in _value_conflicts(row)]
+             for col, leaves in _value_conflicts(row, merger.structure_id)]
     edits = projection.resurrecting(merger, row)
     if edits:
-        deletes = [leaf for leaf in projection.preferred(row[DELETE_FIELD]) if leaf.val is not None]
+        deletes = [leaf for leaf in projection.preferred(row[DELETE_FIELD], merger.structure_id)
+                   if leaf.val is not None]
         pairs = [(DELETE_FIELD, leaf) for leaf in deletes] + edits
         found.append((conflict_id(*key, "#delete", [leaf for _, leaf in pairs]), "delete", pairs))
     return found

@@ -1,16 +1,21 @@
-"""Wiring the engine into a database: at open (triggers, site, baseline) and on every commit (seal)."""
+"""Wiring the engine into a database: at open (triggers, site, baseline), after open (schema upgrade, parked
+transactions) and on every commit (seal)."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
-from ess_accompagnement.sync import capture, seal, site
+from ess_accompagnement.sync import apply, capture, seal, site
 from ess_accompagnement.sync.codec import driver
+
+if TYPE_CHECKING:
+    from ess_accompagnement.store.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,23 @@ def on_open(connection: Connection, db_path: Path | None) -> site.Site:
         mark_baseline_pending(raw)
     seal.seal_raw(raw)  # anything a stray writer left unsealed
     return current
+
+
+def after_open(db: Database) -> apply.ApplyResult:
+    """Finish opening, outside the open transaction (the apply path needs foreign keys off): project the
+    fields a migration just added from the leaves kept for them (no change is emitted), and apply the
+    transactions parked for a newer schema once this version of the app can read them. A no-op (a few
+    reads) when there is nothing to do; every import does the same before applying anything."""
+    fairy = db.engine.raw_connection()
+    try:
+        raw = fairy.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        result = apply.resume_raw(raw)
+    finally:
+        fairy.close()
+    if result.applied:
+        logger.info("%d parked transaction(s) applied after opening", result.applied)
+    return result
 
 
 def mark_baseline_pending(raw: sqlite3.Connection) -> None:

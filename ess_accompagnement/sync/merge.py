@@ -6,11 +6,12 @@ seen. Version ``v`` of transaction T supersedes leaf ``L`` (same scope) when T's
 applied in causal order (apply.py parks the others), an incoming version is never superseded by a leaf
 already here, so applying is: drop what it supersedes, add it. A local write's deps are the whole
 applied version vector of the scope, so it supersedes every leaf: that is how a resolution closes a
-conflict everywhere.
+conflict everywhere, and why :func:`write_local` writes the leaves of local transactions in SQL.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -61,6 +62,12 @@ class Merger:
         # (loaded empty and not flushed since: nothing to delete before inserting theirs).
         self._dirty_fields: dict[RowKey, set[str]] = {}
         self._unstored: set[RowKey] = set()
+
+    @functools.cached_property
+    def structure_id(self) -> str | None:
+        """The structure this copy is bound to (which of the share scopes it projects first)."""
+        found = self.raw.execute("SELECT structure_id FROM sync_site WHERE retired = 0").fetchone()
+        return found[0] if found else None
 
     def row(self, key: RowKey) -> dict[str, list[Leaf]]:
         row = self.rows.get(key)
@@ -172,15 +179,22 @@ class LogWriter:
         self.next_ord = int(raw.execute("SELECT coalesce(max(ord), 0) + 1 FROM sync_tx").fetchone()[0])
         self.txs: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
+        self.copied: list[tuple[str, str, int, str]] = []
         self.vv: dict[tuple[str, str], int] = {}
 
-    def record(self, tx: Tx, origin: str, refused: frozenset[int] = frozenset()) -> None:
+    def record(self, tx: Tx, origin: str, refused: frozenset[int] = frozenset(),
+               pending: list[int] | None = None) -> None:
+        """Log ``tx``. ``pending``: the ``sync_pending`` row holding each change (same field, same value, in
+        the order of ``tx["changes"]``), whose rows :meth:`flush` then copies in SQL instead of binding them
+        one by one from Python (local transactions: never refused)."""
         scope, site, seq = dot(tx)
         self.txs.append((scope, site, seq, tx["hlc"], json.dumps(tx["deps"], sort_keys=True), tx.get("author"),
                          tx.get("structure"), tx.get("schema", 0), tx.get("prev_hash"), tx["tx_hash"], origin,
                          self.next_ord))
         self.next_ord += 1
-        if refused:
+        if pending is not None and not refused:
+            self.copied.append((scope, site, seq, "[" + ",".join(map(str, pending)) + "]"))
+        elif refused:
             self.changes.extend((scope, site, seq, idx, tbl, pk, col, decode_val(val) if type(val) is dict else val,
                                  1 if idx in refused else 0) for idx, (tbl, pk, col, val) in enumerate(tx["changes"]))
         else:
@@ -193,9 +207,105 @@ class LogWriter:
                              "prev_hash, tx_hash, origin, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.txs)
         self.raw.executemany("INSERT INTO sync_change(scope, site, seq, idx, tbl, pk, col, val, refused) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.changes)
+        if self.copied:  # idx = position in the JSON array of pending row ids
+            self.raw.executemany("INSERT INTO sync_change(scope, site, seq, idx, tbl, pk, col, val, refused) "
+                                 "SELECT ?, ?, ?, j.key, p.tbl, p.pk, p.col, p.val, 0 FROM json_each(?) AS j "
+                                 "JOIN sync_pending AS p ON p.id = j.value", self.copied)
         self.raw.executemany("INSERT OR REPLACE INTO sync_vv(scope, site, seq) VALUES (?, ?, ?)",
                              [(scope, site, seq) for (scope, site), seq in self.vv.items()])
-        self.txs, self.changes, self.vv = [], [], {}
+        self.txs, self.changes, self.copied, self.vv = [], [], [], {}
+
+
+# ---- Local transactions
+
+
+def write_local(raw: sqlite3.Connection, txs: list[Tx], deleted: str) -> tuple[Merger, list[RowKey]]:
+    """Write the leaves of local transactions, already in the log (flushed by :class:`LogWriter`).
+
+    A local transaction's deps are its scope's whole version vector, so each of its versions supersedes
+    every leaf of that field in that scope: :meth:`Merger.apply_tx` + :meth:`Merger.flush` come down to
+    deleting the field's leaves in that scope and inserting the new version, straight from ``sync_change``
+    (no leaf is built in Python, and only the written fields' leaves are read), the leaves of other scopes
+    untouched. That is checked on the stored leaves first; should a same-scope leaf not be superseded, every
+    transaction goes the general way instead. Returns a merger holding the current leaves of the touched
+    rows that may hold a set ``deleted`` value, and those rows."""
+    plan = _local_plan(raw, txs, deleted)
+    merger = Merger(raw)
+    if plan is None:
+        merger.preload(dict.fromkeys([(c[0], c[1]) for tx in txs for c in tx["changes"]]))
+        for tx in txs:
+            merger.apply_tx(tx)
+        merger.flush()
+        return merger, sorted(merger.dirty)
+    stale, maybe_deleted = plan
+    if stale:
+        raw.executemany("DELETE FROM sync_fv WHERE tbl = ? AND pk = ? AND col = ? AND scope = ?", stale)
+    for tx in txs:
+        raw.execute("INSERT INTO sync_fv(tbl, pk, col, scope, site, seq, hlc, val) "
+                    "SELECT tbl, pk, col, scope, site, seq, ?, val FROM sync_change "
+                    "WHERE scope = ? AND site = ? AND seq = ? AND refused = 0", (tx["hlc"], *dot(tx)))
+    merger.preload(maybe_deleted)
+    return merger, maybe_deleted
+
+
+def _local_plan(raw: sqlite3.Connection, txs: list[Tx], deleted: str
+                ) -> tuple[list[tuple[str, str, str, str]], list[RowKey]] | None:
+    """(the fields whose leaves in the transaction's scope are replaced, the rows that may hold a delete), or
+    None when some same-scope leaf is not superseded (never for a local transaction; checked anyway)."""
+    keys: dict[RowKey, None] = {}
+    columns: dict[str, set[str]] = {}
+    maybe_deleted: dict[RowKey, None] = {}
+    for tx in txs:
+        last_tbl, last_pk = None, None
+        cols: set[str] = set()
+        for tbl, pk, col, val in tx["changes"]:
+            if pk != last_pk or tbl != last_tbl:  # changes come row by row
+                if type(pk) is not str:
+                    return None  # keys are text (TEXT columns): matched by value below, as stored
+                last_tbl, last_pk = tbl, pk
+                keys[(tbl, pk)] = None
+                cols = columns.setdefault(tbl, {deleted})
+            cols.add(col)
+            if col == deleted and val is not None:
+                maybe_deleted[(tbl, pk)] = None
+    stored = _stored_leaves(raw, keys, columns)
+    for key, row in stored.items():
+        if any(leaf.val is not None for leaf in row.get(deleted, ())):
+            maybe_deleted[key] = None
+    stale: list[tuple[str, str, str, str]] = []
+    if stored:
+        for tx in txs:
+            scope, site, seq = dot(tx)
+            deps: dict[str, int] = tx["deps"]
+            for tbl, pk, col, _val in tx["changes"]:
+                row = stored.get((tbl, pk))
+                same = [leaf for leaf in row.get(col, ()) if leaf.scope == scope] if row else None
+                if same:
+                    if not all(supersedes(site, seq, deps, leaf) for leaf in same):
+                        return None
+                    stale.append((tbl, pk, col, scope))
+    return stale, list(maybe_deleted)
+
+
+def _stored_leaves(raw: sqlite3.Connection, keys: Iterable[RowKey], columns: dict[str, set[str]]
+                   ) -> dict[RowKey, dict[str, list[Leaf]]]:
+    """The stored leaves of the ``columns`` (per table) of the rows ``keys``; rows without any are absent.
+    One query per table and 500 rows, reading only those columns (an edit of one field of a row with many
+    does not load them all)."""
+    by_table: dict[str, list[str]] = {}
+    for tbl, pk in keys:
+        by_table.setdefault(tbl, []).append(pk)
+    found: dict[RowKey, dict[str, list[Leaf]]] = {}
+    for tbl, pks in by_table.items():
+        cols = sorted(columns[tbl])
+        for start in range(0, len(pks), 500):
+            chunk = pks[start:start + 500]
+            for pk, col, scope, site, seq, hlc, val in raw.execute(
+                f"SELECT pk, col, scope, site, seq, hlc, val FROM sync_fv WHERE tbl = ? AND pk IN "
+                f"({','.join('?' * len(chunk))}) AND col IN ({','.join('?' * len(cols))})", (tbl, *chunk, *cols)
+            ):
+                found.setdefault((tbl, pk), {}).setdefault(col, []).append(_new_leaf((scope, site, seq, hlc, val)))
+    return found
 
 
 def load_vv(raw: sqlite3.Connection, scope: str) -> dict[str, int]:

@@ -8,6 +8,9 @@
   saw every edit wins; a stale edit the deleter had seen never resurrects the row.
 - Derived columns (sort keys) are recomputed here, since they never travel.
 - Rows unknown here are inserted from their leaves; NOT NULL columns without a leaf get a neutral value.
+- Only the fields this copy knows are projected (:func:`known_columns`): the leaves of a column or table
+  added by a newer schema are kept in ``sync_fv`` and projected by ``apply.upgrade_fields`` once the copy
+  has been migrated (see docs/design/sync.md, schema versions).
 """
 
 from __future__ import annotations
@@ -37,26 +40,26 @@ DERIVED_SOURCES = {"structure": {"name"}, "dispositif": {"name"}, "advisor": {"n
                    "person": {"first_name", "last_name"}}
 
 
-def preferred(leaves: list[Leaf]) -> list[Leaf]:
-    """The leaves of the scope this copy projects for one field."""
+def preferred(leaves: list[Leaf], structure_id: str | None = None) -> list[Leaf]:
+    """The leaves of the scope this copy (bound to ``structure_id``) projects for one field."""
     if len(leaves) < 2:
         return leaves
-    first = min(scope_rank(leaf.scope) for leaf in leaves)
-    return [leaf for leaf in leaves if scope_rank(leaf.scope) == first]
+    first = min(scope_rank(leaf.scope, structure_id) for leaf in leaves)
+    return [leaf for leaf in leaves if scope_rank(leaf.scope, structure_id) == first]
 
 
 def resurrecting(merger: Merger, row: dict[str, list[Leaf]]) -> list[tuple[str, Leaf]]:
     """Leaves of other fields that no delete leaf had seen (empty when the row is not deleted)."""
-    deleted = preferred(row.get(DELETED, []))
+    deleted = preferred(row.get(DELETED, []), merger.structure_id)
     if not deleted or winner(deleted).val is None:
         return []
     deletes = [leaf for leaf in deleted if leaf.val is not None]
     return [(col, leaf) for col, leaves in row.items() if col != DELETED and col not in NO_CONFLICT_COLUMNS
-            for leaf in preferred(leaves) if not any(merger.saw(d, leaf) for d in deletes)]
+            for leaf in preferred(leaves, merger.structure_id) if not any(merger.saw(d, leaf) for d in deletes)]
 
 
 def projected(merger: Merger, row: dict[str, list[Leaf]]) -> dict[str, Any]:
-    values = {col: leaves[0].val if len(leaves) == 1 else winner(preferred(leaves)).val
+    values = {col: leaves[0].val if len(leaves) == 1 else winner(preferred(leaves, merger.structure_id)).val
               for col, leaves in row.items() if leaves}
     if values.get(DELETED) is not None and resurrecting(merger, row):
         values[DELETED] = None
@@ -95,11 +98,10 @@ def project_rows(merger: Merger, keys: Iterable[RowKey]) -> None:
     by_table: dict[str, list[str]] = {}
     for tbl, pk in keys:
         by_table.setdefault(tbl, []).append(pk)
-    tables = capture.synced_tables()
     for tbl, pks in sorted(by_table.items()):
-        if tbl not in tables:
-            continue  # a table this schema does not know: leaves kept, projected after an upgrade
-        columns = _column_names(tbl)
+        columns = known_columns(merger.raw, tbl)
+        if not columns:
+            continue  # a table this copy does not know: leaves kept, projected after an upgrade
         current = _current(merger.raw, tbl, pks)
         # One statement per row (every changed column at once), run by executemany per column set.
         updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
@@ -110,7 +112,7 @@ def project_rows(merger: Merger, keys: Iterable[RowKey]) -> None:
             if pk in current:
                 _collect_update(tbl, pk, current[pk], values, updates)
             else:
-                _collect_insert(tbl, pk, values, inserts)
+                _collect_insert(tbl, pk, values, inserts, columns)
         for cols, records in inserts.items():
             names = ", ".join(f'"{c}"' for c in cols)
             merger.raw.executemany(f'INSERT INTO "{tbl}" ({names}) VALUES ({",".join("?" * len(cols))})', records)
@@ -119,9 +121,24 @@ def project_rows(merger: Merger, keys: Iterable[RowKey]) -> None:
             merger.raw.executemany(f'UPDATE "{tbl}" SET {sets} WHERE id = ?', params)
 
 
-@cache
+def known_columns(raw: sqlite3.Connection, tbl: str) -> frozenset[str]:
+    """The columns of ``tbl`` this copy projects: the model's columns that exist in its database. Once
+    migrated that is every model column; a copy still on an older schema (simulated by tests) has fewer,
+    and an unknown table none."""
+    names = _column_names(tbl)
+    if not names:
+        return names
+    present = {row[1] for row in raw.execute(f'PRAGMA table_info("{tbl}")')}
+    return names if present >= names else names & present
+
+
 def _column_names(tbl: str) -> frozenset[str]:
-    return frozenset(column.name for column in capture.synced_tables()[tbl].columns)
+    return _columns_by_table().get(tbl, frozenset())
+
+
+@cache
+def _columns_by_table() -> dict[str, frozenset[str]]:
+    return {name: frozenset(column.name for column in table.columns) for name, table in capture.synced_tables().items()}
 
 
 def _collect_update(tbl: str, pk: str, row: dict[str, Any], values: dict[str, Any],
@@ -135,11 +152,11 @@ def _collect_update(tbl: str, pk: str, row: dict[str, Any], values: dict[str, An
     updates.setdefault(cols, []).append((*(changed[c] for c in cols), pk))
 
 
-def _collect_insert(tbl: str, pk: str, values: dict[str, Any], inserts: dict[tuple[str, ...], list[list[Any]]]
-                    ) -> None:
+def _collect_insert(tbl: str, pk: str, values: dict[str, Any], inserts: dict[tuple[str, ...], list[list[Any]]],
+                    columns: frozenset[str]) -> None:
     record: dict[str, Any] = {"id": pk, **values}
     for name, fallback in _fallbacks(tbl):
-        if name not in record:
+        if name not in record and name in columns:
             record[name] = fallback
     if tbl in DERIVERS:
         record.update(DERIVERS[tbl](record))

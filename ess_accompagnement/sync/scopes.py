@@ -7,7 +7,10 @@ Scopes:
 - ``share:<from>:<to>``: a referral between two structures (directional), plus a *mirror* of the
   referred project's core record written by the sending structure: project title/commune/status/…,
   its phase history (no reasons, no advisor), its members and holders' names, and the holders' e-mail
-  and phone only when their recorded consent scope covers partners.
+  and phone only when their recorded consent scope covers partners. The mirror follows the project while
+  the referral is active (not deleted, not cancelled). A project referred onwards (T received it from F
+  and refers it to U) is mirrored into ``share:T:U`` by T, relaying what it received (sync/mirror.py):
+  there T is the sender, so the mirror is T's to write, while the project itself stays F's.
 
 A copy bound to structure S receives ``catalogue``, ``structure:S`` and every ``share:*`` naming S
 (:func:`scope_visible`). Field ownership (checked when sealing local writes on a bound copy, and for
@@ -101,6 +104,12 @@ def _mirrored(table: str, column: str) -> bool:
     return column in MIRROR_COLUMNS.get(table, frozenset()) or (table == "person" and column in CONSENTED_CONTACT)
 
 
-def scope_rank(scope: str) -> tuple[int, str]:
-    """Which scope's leaves a copy projects when a field has leaves in several (home before shares)."""
-    return (1 if scope.startswith("share:") else 0, scope)
+def scope_rank(scope: str, structure_id: str | None = None) -> tuple[int, str]:
+    """Which scope's leaves a copy projects when a field has leaves in several (home before shares). Given
+    the copy's structure, the shares it received rank before the shares it sends: a project it refers on
+    holds there a relay of what it received (sync/mirror.py), which may lag behind until it relays."""
+    if not scope.startswith("share:"):
+        return (0, scope)
+    if structure_id is not None and scope.startswith(f"share:{structure_id}:"):
+        return (2, scope)
+    return (1, scope)

@@ -13,6 +13,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import uuid
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,7 +23,7 @@ from sqlalchemy import Connection
 from ess_accompagnement.domain.errors import RuleError
 from ess_accompagnement.sync import capture, mirror, projection, site
 from ess_accompagnement.sync.codec import FORMAT, SCHEMA_VER, Change, Tx, driver, encode_val, tx_hash
-from ess_accompagnement.sync.merge import LogWriter, Merger, load_vv
+from ess_accompagnement.sync.merge import LogWriter, Merger, RowKey, load_vv, write_local
 from ess_accompagnement.sync.scopes import may_write, row_scope
 
 logger = logging.getLogger(__name__)
@@ -32,66 +35,89 @@ def seal(connection: Connection) -> list[Tx]:
 
 
 def seal_raw(raw: sqlite3.Connection) -> list[Tx]:
-    pending = raw.execute("SELECT tbl, pk, col, val FROM sync_pending ORDER BY id").fetchall()
+    pending = raw.execute("SELECT id, tbl, pk, col, val FROM sync_pending ORDER BY id").fetchall()
     if not pending:
         return []
     path = db_file(raw)
     me = site.prepare_write(raw, path)
-    groups = _group(raw, _collapse(pending))
+    changes = _collapse(pending)
+    groups = _group(raw, changes)
     for scope, extra in mirror.mirrored(raw, groups).items():
         merged = {(c[0], c[1], c[2]): c for c in groups.get(scope, []) + extra}
         groups[scope] = list(merged.values())
     if me.structure_id is not None:
         _check_ownership(raw, me.structure_id, groups)
-    merger, log = Merger(raw), LogWriter(raw)
-    merger.preload(dict.fromkeys([(c[0], c[1]) for changes in groups.values() for c in changes]))
     author = _author(raw)
-    txs = []
-    for scope in sorted(groups):
-        tx = _make_tx(raw, me, scope, groups[scope], author)
-        log.record(tx, "local")
-        merger.apply_tx(tx)
-        txs.append(tx)
-    log.flush()
-    merger.flush()
-    _refresh_deleted_rows(merger)
-    raw.execute("DELETE FROM sync_pending")
+    txs = [_make_tx(raw, me, scope, groups[scope], author) for scope in sorted(groups)]
+    log = LogWriter(raw)
+    for tx in txs:
+        log.record(tx, "local", pending=_pending_ids(tx, changes))
+    log.flush()  # copies the captured values from sync_pending: empty it only now, but before the leaves,
+    raw.execute("DELETE FROM sync_pending")  # whose new pages then reuse the freed ones (fewer pages written)
+    _refresh_deleted_rows(*write_local(raw, txs, projection.DELETED))
     site.write_state(raw, path)
     logger.debug("sealed %d transaction(s), %d field change(s)", len(txs), len(pending))
     return txs
 
 
-def db_file(raw: sqlite3.Connection) -> Any:
-    from pathlib import Path
-
+def db_file(raw: sqlite3.Connection) -> Path | None:
     name = raw.execute("PRAGMA database_list").fetchone()[2]
-    return Path(name) if name else None
+    return _as_path(name) if name else None
 
 
-def _collapse(pending: list[tuple[str, str, str, Any]]) -> dict[tuple[str, str, str], Any]:
-    """Last value per field (a field written twice in one transaction travels once), in the order of
-    each field's last write."""
-    latest: dict[tuple[str, str, str], Any] = {}
-    for tbl, pk, col, val in reversed(pending):
-        key = (tbl, pk, col)
-        if key not in latest:
-            latest[key] = val
-    return dict(reversed(latest.items()))
+@lru_cache(maxsize=16)
+def _as_path(name: str) -> Path:
+    return Path(name)
 
 
-def _group(raw: sqlite3.Connection, changes: dict[tuple[str, str, str], Any]) -> dict[str, list[Change]]:
-    scopes: dict[tuple[str, str], str | None] = {}
+Field = tuple[str, str, str]  # (tbl, pk, col)
+PendingRow = tuple[int, str, str, str, Any]  # (id, tbl, pk, col, val)
+
+
+def _collapse(pending: list[PendingRow]) -> dict[Field, PendingRow]:
+    """The last ``sync_pending`` row per field (a field written twice in one transaction travels once), in
+    the order of each field's last write (a rewritten field is moved to the end)."""
+    latest: dict[Field, PendingRow] = {}
+    drop = latest.pop
+    for row in pending:
+        key = row[1:4]
+        drop(key, None)
+        latest[key] = row
+    return latest
+
+
+def _pending_ids(tx: Tx, latest: dict[Field, PendingRow]) -> list[int] | None:
+    """The ``sync_pending`` row of each change of ``tx``, when every value sent is the very value captured
+    (not one re-read by a mirror snapshot, nor an encoded one): the log then copies those rows in SQL."""
+    ids = []
+    for tbl, pk, col, val in tx["changes"]:
+        row = latest.get((tbl, pk, col))
+        if row is None or row[4] is not val:
+            return None
+        ids.append(row[0])
+    return ids
+
+
+def _group(raw: sqlite3.Connection, changes: dict[Field, PendingRow]) -> dict[str, list[Change]]:
+    rows: dict[RowKey, bool] = {}  # touched rows -> one of their scope columns is written (a possible move)
+    last_tbl, last_pk = None, None
+    for tbl, pk, col in changes:
+        if pk != last_pk or tbl != last_tbl:  # changes come row by row
+            last_tbl, last_pk = tbl, pk
+            rows.setdefault((tbl, pk), False)
+        if col in _SCOPE_COLUMNS:
+            rows[(tbl, pk)] = True
+    scopes = _row_scopes(raw, rows)
+    homes = _homes(raw, [key for key, moved in rows.items() if moved or scopes.get(key) is None])
     groups: dict[str, list[Change]] = {}
-    moved = {(tbl, pk) for tbl, pk, col in changes if col in _SCOPE_COLUMNS}
-    last: tuple[str, str] | None = None
+    last_tbl, last_pk = None, None
     scope: str | None = None
     group: list[Change] = []
-    for (tbl, pk, col), val in changes.items():
-        if (tbl, pk) != last:  # changes come row by row: one scope lookup per row
-            last = (tbl, pk)
-            if last not in scopes:
-                scopes[last] = _scope_of(raw, tbl, pk, last in moved)
-            scope = scopes[last]
+    for (tbl, pk, col), (_id, _tbl, _pk, _col, val) in changes.items():
+        if pk != last_pk or tbl != last_tbl:  # changes come row by row: one scope check per row
+            last_tbl, last_pk = tbl, pk
+            key = (tbl, pk)
+            scope = _scope_of(scopes.get(key), homes.get(key, ()), rows[key])
             if scope is not None:
                 group = groups.setdefault(scope, [])
         if scope is None:
@@ -103,20 +129,49 @@ def _group(raw: sqlite3.Connection, changes: dict[tuple[str, str, str], Any]) ->
 
 _PLAIN = frozenset({str, int, float, type(None)})  # stored as they travel (encode_val is the identity)
 _SCOPE_COLUMNS = frozenset({"owner_structure_id", "from_structure_id", "to_structure_id"})
+_OWNER_COLUMNS = {"referral": "owner_structure_id, from_structure_id, to_structure_id"}  # what row_scope reads
 
 
-def _scope_of(raw: sqlite3.Connection, tbl: str, pk: str, moved: bool) -> str | None:
-    if tbl == "referral":
-        row = raw.execute("SELECT owner_structure_id, from_structure_id, to_structure_id FROM referral "
-                          "WHERE id = ?", (pk,)).fetchone()
-    else:
-        row = raw.execute(f'SELECT owner_structure_id FROM "{tbl}" WHERE id = ?', (pk,)).fetchone()
-    scope = row_scope(tbl, *row) if row else None
+def _row_scopes(raw: sqlite3.Connection, rows: Iterable[RowKey]) -> dict[RowKey, str | None]:
+    """The scope each existing row's own columns give (rows not found are absent): one query per table and
+    500 rows."""
+    by_table: dict[str, list[str]] = {}
+    for tbl, pk in rows:
+        by_table.setdefault(tbl, []).append(pk)
+    found: dict[RowKey, str | None] = {}
+    for tbl, pks in by_table.items():
+        columns = _OWNER_COLUMNS.get(tbl, "owner_structure_id")
+        for start in range(0, len(pks), 500):
+            chunk = pks[start:start + 500]
+            for pk, *owners in raw.execute(f'SELECT id, {columns} FROM "{tbl}" WHERE id IN '
+                                           f'({",".join("?" * len(chunk))})', chunk):
+                found[(tbl, pk)] = row_scope(tbl, *owners)
+    return found
+
+
+def _homes(raw: sqlite3.Connection, rows: list[RowKey]) -> dict[RowKey, list[str]]:
+    """The scopes the leaves of each row's owner column are in (shares excluded, but for referrals): one
+    query per table and 500 rows."""
+    by_table: dict[str, list[str]] = {}
+    for tbl, pk in rows:
+        by_table.setdefault(tbl, []).append(pk)
+    found: dict[RowKey, set[str]] = {}
+    for tbl, pks in by_table.items():
+        col = "owner_structure_id" if tbl != "referral" else "to_structure_id"
+        for start in range(0, len(pks), 500):
+            chunk = pks[start:start + 500]
+            for pk, scope in raw.execute(f"SELECT pk, scope FROM sync_fv WHERE tbl = ? AND col = ? AND pk IN "
+                                         f"({','.join('?' * len(chunk))})", (tbl, col, *chunk)):
+                if not (scope.startswith("share:") and tbl != "referral"):
+                    found.setdefault((tbl, pk), set()).add(scope)
+    return {key: sorted(scopes) for key, scopes in found.items()}
+
+
+def _scope_of(scope: str | None, homes: Sequence[str], moved: bool) -> str | None:
+    """The scope of a written row: its own (``scope``, None when the row is gone), checked against the home
+    its leaves record (``homes``) when one of its scope columns is written."""
     if scope is not None and not moved:
         return scope
-    homes = [r[0] for r in raw.execute("SELECT DISTINCT scope FROM sync_fv WHERE tbl = ? AND pk = ? AND col = ?",
-                                       (tbl, pk, "owner_structure_id" if tbl != "referral" else "to_structure_id"))
-             if not (r[0].startswith("share:") and tbl != "referral")]
     if scope is None:
         return homes[0] if homes else None
     if homes and scope not in homes:
@@ -172,9 +227,9 @@ def _make_tx(raw: sqlite3.Connection, me: site.Site, scope: str, changes: list[C
     return tx
 
 
-def _refresh_deleted_rows(merger: Merger) -> None:
+def _refresh_deleted_rows(merger: Merger, touched: list[RowKey]) -> None:
     """Rows with a delete among their leaves: visibility may change after a local write."""
-    keys = [key for key in merger.dirty
+    keys = [key for key in touched
             if any(leaf.val is not None for leaf in merger.rows[key].get(projection.DELETED, []))]
     if keys:
         with capture.disabled(merger.raw):

@@ -2,15 +2,40 @@
 
 - A random site id is made the first time the database is opened with the sync engine.
 - Epochs: a copied or restored database must not reuse its seqs. Outside the database file we keep
-  ``<db>.syncstate`` (JSON: site id, the sum of our own seqs, the HLC; a fixed-size record rewritten in
-  place at every seal). At open, the site is rotated
-  (new random id, epoch + 1, the old id kept as retired) when the file's path or inode differ from those
-  recorded in the database (a copy) or when our own seqs in the database are below the high-water mark
-  of the state file (a restore from an older backup). Rotating is always safe: it only starts a new
-  seq numbering under a new id; the old id's transactions stay valid.
+  ``<db>.syncstate`` (JSON: site id, the sum of our own seqs, the HLC: a fixed-size record, overwritten in
+  place). Before the first write after opening, the site is rotated (new random id, epoch + 1, the old id
+  kept as retired) when the file's path or inode differ from those recorded in the database (a copy),
+  when our own seqs in the database are below the state file's high-water mark (a restore from an older
+  backup), or when the state file names a site this database never had (a restore from before a
+  rotation). Rotating is always safe: it only starts a new seq numbering under a new id; the old id's
+  transactions stay valid.
 - HLC: ``wall_ms << 16 | counter`` persisted in ``sync_site``; ``tick`` never returns a value below the
   last one (also across restarts, the state file keeps it); ``observe`` ratchets the clock to a remote
   stamp only when that stamp is at most five minutes ahead of our wall clock.
+
+When the state file is written, and why (crash windows):
+
+- Reusing a seq is harmful only if the first transaction with that dot *left* the database (a bundle,
+  later a hub push): another copy then holds a different transaction under the same dot (a fork). A
+  transaction that never left is simply gone with the file the backup replaced.
+- So the file must never be *below* anything that left, and should never be *above* what the database
+  committed (a higher mark rotates the site needlessly, e.g. after a commit that failed once sealed).
+- Sealing (``write_state``, called before COMMIT) writes nothing: it notes the connection. When that
+  connection's transaction has ended (the pool's ``checkin``, i.e. after COMMIT or ROLLBACK), the file
+  is raised to what the database then holds: committed data only, so a failed commit or a crash before
+  COMMIT changes nothing and causes no rotation. This write is not fsynced (cheap: one ``pwrite`` per
+  committed use case, as before); a crash or power loss may lose it, leaving the file one commit behind.
+- That lag is harmless while those transactions stay in the database, and is repaired at the next open
+  (``ensure`` catches the file up to the database). Before transactions leave, ``make_durable`` (called
+  by the export, in the reading transaction) writes the mark of what is being exported and fsyncs it
+  (and the directory, for a new file): whatever left is covered by a durable mark, and a backup restored
+  later is detected. The marks never go down for a site (a database behind its file is a restore, to be
+  detected, not recorded).
+- Rotating at every doubt stays harmless, so the remaining corner cases err that way: a file naming an
+  unknown site rotates; a restore over the database while it is open is caught by the next write.
+- Only connections of an engine's pool are written back at ``checkin`` (every connection of the app is);
+  a bare DBAPI connection that seals gets its state file caught up at the next open. The record read at
+  every seal is cached while the file's inode, size and mtime are unchanged (no parse per commit).
 """
 
 from __future__ import annotations
@@ -19,11 +44,15 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 logger = logging.getLogger(__name__)
 
@@ -87,55 +116,139 @@ def observe(raw: sqlite3.Connection, remote: int) -> None:
 # ---- Identity and epochs ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
 def state_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + STATE_SUFFIX)
 
 
 def read_state(db_path: Path) -> dict[str, object]:
+    """The state file's record (``{}`` when missing or unreadable); cached while the file is unchanged."""
+    target = state_path(db_path)
     try:
-        data = json.loads(state_path(db_path).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
+        stamp = _stamp(target)
+        cached = _known.get(str(target))
+        if cached is not None and cached[0] == stamp:
+            return dict(cached[1])
+        data = json.loads(target.read_bytes())
     except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    _known[str(target)] = (stamp, data)
+    return dict(data)
 
 
 _STATE_SIZE = 256  # bytes: the record is padded with spaces so that it can be overwritten in place
+_Stamp = tuple[int, int, int]  # (inode, size, mtime_ns): the file has not changed while it is equal
+
+_known: dict[str, tuple[_Stamp, dict[str, object]]] = {}  # state file -> its last record read or written
+_pending: dict[int, tuple[sqlite3.Connection, Path, bool]] = {}  # connection id -> (connection, db, new site)
+_lock = threading.Lock()
 
 
-def write_state(raw: sqlite3.Connection, db_path: Path | None) -> None:
-    """Record our high-water mark next to the database (best effort).
+def write_state(raw: sqlite3.Connection, db_path: Path | None, *, new_site: bool = False) -> None:
+    """Note that this connection's transaction sealed (or created a site): the state file is written once
+    the transaction has ended, with what the database then holds (:func:`_on_checkin`), never before."""
+    if db_path is not None:  # the connection is kept alive until then: its id is never reused meanwhile
+        previous = _pending.get(id(raw))
+        _pending[id(raw)] = (raw, db_path, new_site or (previous is not None and previous[0] is raw and previous[2]))
 
-    The first write creates the file by an atomic replace; later ones overwrite its fixed-size record in
-    place (one ``pwrite`` of less than a disk sector: no temporary file, no rename, which is what made
-    this the costliest step of a small commit); a record smaller than a disk sector is written in one piece."""
-    if db_path is None:
+
+def make_durable(raw: sqlite3.Connection, db_path: Path | None) -> None:
+    """Write the committed high-water mark and fsync it: call before any of our transactions leave the
+    database (export), in the transaction that reads them (so the mark covers everything they hold)."""
+    if db_path is not None:
+        _record(raw, db_path, durable=True)
+
+
+def _on_checkin(dbapi_connection: object, connection_record: object) -> None:  # noqa: ARG001 - the event's signature
+    """Pool hook: the connection's transaction has ended (committed or rolled back): record what the
+    database committed, if this connection sealed something."""
+    if dbapi_connection is None:
         return
+    pending = _pending.pop(id(dbapi_connection), None)
+    if pending is None or pending[0] is not dbapi_connection:
+        return
+    raw, db_path, new_site = pending
+    try:
+        if raw.in_transaction:  # pragma: no cover - a pool always ends the transaction first
+            return
+        _record(raw, db_path, durable=False, new_site=new_site)
+    except Exception:  # noqa: BLE001 - never break the return of a connection; the next open catches up
+        logger.warning("could not write the sync state file", exc_info=True)
+
+
+event.listen(Pool, "checkin", _on_checkin)
+
+
+def _record(raw: sqlite3.Connection, db_path: Path, *, durable: bool, new_site: bool = False) -> None:
+    """Raise the state file's marks to what the database holds (in the reader's snapshot): a new site
+    replaces the record; for the same site, neither the seq total nor the HLC ever goes down. A record
+    naming a site this database does not know is kept (the next write rotates), unless the database
+    just created its first site (a brand-new id cannot reuse anything)."""
     row = raw.execute("SELECT site_id, hlc, (SELECT coalesce(sum(seq), 0) FROM sync_vv WHERE site = site_id) "
                       "FROM sync_site WHERE retired = 0").fetchone()
     if row is None:
-        raise RuntimeError("sync site not initialised")
-    data = json.dumps({"site_id": row[0], "seq_total": int(row[2]), "hlc": int(row[1])}).encode()
-    target = state_path(db_path)
+        return
+    record: dict[str, object] = {"site_id": row[0], "seq_total": int(row[2]), "hlc": int(row[1])}
+    with _lock:
+        old = read_state(db_path)
+        if not new_site and old.get("site_id") != record["site_id"] and _unknown_site(raw, old.get("site_id")):
+            return  # a restore from before a rotation: kept, so that the next write rotates (_must_rotate)
+        if old.get("site_id") == record["site_id"]:
+            record["seq_total"] = max(int(str(old.get("seq_total", 0))), int(str(record["seq_total"])))
+            record["hlc"] = max(int(str(old.get("hlc", 0))), int(str(record["hlc"])))
+            if record == {k: old.get(k) for k in record} and not durable:
+                return  # nothing new (a rolled-back seal, a read-only open)
+        _write_record(state_path(db_path), record, durable=durable)
+
+
+def _write_record(target: Path, record: dict[str, object], *, durable: bool) -> None:
+    """Overwrite the fixed-size record in place (one ``pwrite`` smaller than a disk sector), or create the
+    file by an atomic replace; ``durable``: fsync it (and, for a new file, its directory)."""
+    data = json.dumps(record).encode()
     try:
-        if len(data) <= _STATE_SIZE and _overwrite(target, data.ljust(_STATE_SIZE)):
-            return
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data.ljust(_STATE_SIZE) if len(data) <= _STATE_SIZE else data)
-        os.replace(tmp, target)
+        stamp = _overwrite(target, data.ljust(_STATE_SIZE), durable) if len(data) <= _STATE_SIZE else None
+        if stamp is None:
+            tmp = target.with_name(target.name + ".tmp")
+            with open(tmp, "wb") as out:
+                out.write(data.ljust(_STATE_SIZE))
+                if durable:
+                    out.flush()
+                    os.fsync(out.fileno())
+            os.replace(tmp, target)
+            if durable:
+                _fsync_directory(target.parent)
+            stamp = _stamp(target)
+        _known[str(target)] = (stamp, record)
     except OSError:  # pragma: no cover - read-only media: the database itself stays correct
         logger.warning("could not write the sync state file")
 
 
-def _overwrite(target: Path, record: bytes) -> bool:
-    """Overwrite an existing state file of the expected size in place; False when it must be (re)created."""
+def _stamp(target: Path) -> _Stamp:
+    return _stamp_of(os.stat(target))
+
+
+def _stamp_of(st: os.stat_result) -> _Stamp:
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _overwrite(target: Path, record: bytes, durable: bool) -> _Stamp | None:
+    """Overwrite an existing state file of the expected size in place (its new stamp); None when it must
+    be (re)created."""
     try:
         fd = os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        return False
+        return None
     try:
         if os.fstat(fd).st_size != len(record):
-            return False
-        return os.pwrite(fd, record, 0) == len(record) if hasattr(os, "pwrite") else _write_at_start(fd, record)
+            return None
+        written = os.pwrite(fd, record, 0) == len(record) if hasattr(os, "pwrite") else _write_at_start(fd, record)
+        if not written:
+            return None
+        if durable:
+            os.fsync(fd)
+        return _stamp_of(os.fstat(fd))
     finally:
         os.close(fd)
 
@@ -143,6 +256,20 @@ def _overwrite(target: Path, record: bytes) -> bool:
 def _write_at_start(fd: int, record: bytes) -> bool:  # pragma: no cover - platforms without pwrite
     os.lseek(fd, 0, os.SEEK_SET)
     return os.write(fd, record) == len(record)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - file systems that refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
 
 
 def _identity(db_path: Path | None) -> tuple[str | None, int | None]:
@@ -160,13 +287,18 @@ def _resolved(path: str, ino: int) -> str:  # noqa: ARG001 - ino is part of the 
 
 def ensure(raw: sqlite3.Connection, db_path: Path | None) -> Site:
     """At open: create this copy's site the first time. Nothing else is written at open (a copied file
-    is rotated lazily, by :func:`prepare_write`, so merely opening a copy changes nothing)."""
+    is rotated lazily, by :func:`prepare_write`, so merely opening a copy changes nothing), except this
+    site's state file, brought up to what the database committed once the opening transaction ends (it
+    lags after a crash between a commit and its state write)."""
     if raw.execute("SELECT 1 FROM sync_site WHERE retired = 0").fetchone() is None:
         path, ino = _identity(db_path)
         state = read_state(db_path) if db_path is not None else {}
         _create(raw, path, ino, epoch=1, hlc=int(str(state.get("hlc", 0))), structure=None)
-        write_state(raw, db_path)
-    return current(raw)
+        write_state(raw, db_path, new_site=True)
+    me = current(raw)
+    if db_path is not None and read_state(db_path).get("site_id") == me.site_id:
+        write_state(raw, db_path)  # written only if it lags behind the database (_record)
+    return me
 
 
 def prepare_write(raw: sqlite3.Connection, db_path: Path | None) -> Site:
@@ -190,10 +322,20 @@ def _must_rotate(raw: sqlite3.Connection, row: tuple[str, str | None, int | None
     if (old_path, old_ino) != (path, ino):
         logger.info("database copied or moved: new sync site")
         return True
-    if state.get("site_id") == site_id and int(str(state.get("seq_total", 0))) > own_seq_total(raw, site_id):
+    state_site = state.get("site_id")
+    if state_site == site_id and int(str(state.get("seq_total", 0))) > own_seq_total(raw, site_id):
         logger.info("database restored from an older state: new sync site")
         return True
+    if state_site != site_id and _unknown_site(raw, state_site):
+        logger.info("database restored from before its last new sync site: new sync site")
+        return True
     return False
+
+
+def _unknown_site(raw: sqlite3.Connection, site_id: object) -> bool:
+    """Does the state file name a site this database never had (restored from before a rotation)?"""
+    return isinstance(site_id, str) and raw.execute("SELECT 1 FROM sync_site WHERE site_id = ?",
+                                                    (site_id,)).fetchone() is None
 
 
 def _create(raw: sqlite3.Connection, path: str | None, ino: int | None, *, epoch: int, hlc: int,

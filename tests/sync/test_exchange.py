@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from ess_accompagnement.domain import advisors
 from ess_accompagnement.domain.errors import UserFacingError
@@ -197,3 +198,97 @@ def test_a_referral_written_before_binding_travels_once_bound(world: tuple, tmp_
     # THEN B has the referral and the shared project, and may answer it
     assert row(b, referral, table="referral") is not None and row(b, pid) is not None
     set_field(b, referral, "answer", "acceptee", table="referral")
+
+
+C = uuid.uuid5(uuid.NAMESPACE_URL, "structure:tiers").hex
+
+
+def _add_structure_c(db: Database) -> None:
+    with db.transaction() as session:  # a catalogue row: it travels to every copy
+        session.execute(text("INSERT INTO structure(id, owner_structure_id, name, kind, support_types, phases, "
+                             "former_names, active, sort_key, created_at, updated_at) VALUES (:c, :c, 'Tiers', 'autre', "
+                             "'[]', '[]', '[]', 1, 'tiers', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"), {"c": C})
+
+
+def test_a_project_referred_onwards_follows_through_bundles(world: tuple, copies: Copies, tmp_path: Path) -> None:
+    # GIVEN A refers a project to B, and B refers it on to C; every copy exchanges bundles
+    (a1, k1), _a2, (b, kb) = world
+    c = copies.new("c", structure=None)
+    _add_structure_c(c)
+    kc = _owned_by(c, "c", C)
+    exchange.set_network_key(kc, k1.network_key().to_text())
+    _add_structure_c(a1)
+    pid, _referral = _referred(a1, "Ressourcerie")
+    exchange.import_bundle(b, kb, exchange.export_bundle(a1, k1, tmp_path / "a1.essync", everything=True).path)
+    with b.transaction() as session:
+        session.execute(text("INSERT INTO referral(id, owner_structure_id, project_id, from_structure_id, "
+                             "to_structure_id, motive, proposed_on, created_at, updated_at) VALUES (:id, :b, :p, :b, "
+                             ":c, 'financement', '2026-01-03', '2026-01-03 00:00:00', '2026-01-03 00:00:00')"),
+                        {"id": uuid.uuid4().hex, "b": B, "c": C, "p": pid})
+    exchange.import_bundle(c, kc, exchange.export_bundle(b, kb, tmp_path / "b1.essync", everything=True).path)
+    assert row(c, pid)["title"] == "Ressourcerie"
+    # WHEN A edits the title, B imports A's bundle, then C imports B's
+    set_field(a1, pid, "title", "Ressourcerie du Cher")
+    exchange.import_bundle(b, kb, exchange.export_bundle(a1, k1, tmp_path / "a2.essync", everything=True).path)
+    report = exchange.import_bundle(c, kc, exchange.export_bundle(b, kb, tmp_path / "b2.essync",
+                                                                  everything=True).path)
+    # THEN the import on B relayed it: C follows, refusing nothing
+    assert row(c, pid)["title"] == "Ressourcerie du Cher"
+    assert report.refused_changes == 0 and conflicts(c) == []
+    share = f"share:{B}:{C}"
+    assert exchange.status(b, kb).digests[share] == exchange.status(c, kc).digests[share]
+
+
+def _owned_by(db: Database, name: str, structure: str) -> KeyStore:
+    """Make a new advisor of ``structure`` the owner of this copy (as ``ess-acc init`` does); its keys."""
+    aid = uuid.uuid4().hex
+    with db.transaction() as session:
+        session.execute(text("INSERT INTO advisor(id, owner_structure_id, structure_id, name, role, active, sort_key, "
+                             "created_at, updated_at) VALUES (:id, :s, :s, :n, 'conseiller', 1, :k, "
+                             "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"),
+                        {"id": aid, "s": structure, "n": name, "k": sort_key(name)})
+        advisors.set_owner(session, uuid.UUID(aid))
+    return exchange.keystore_for(db.path)
+
+
+def _status_reads_of_leaves(db: Database, keys: KeyStore) -> tuple[exchange.SyncStatus, int]:
+    """``status`` and the number of statements it ran over the whole leaves table (not by row key)."""
+    statements: list[str] = []
+
+    def trace(dbapi: Any, _record: object, _proxy: object) -> None:
+        dbapi.set_trace_callback(statements.append)
+
+    def untrace(dbapi: Any, _record: object) -> None:
+        dbapi.set_trace_callback(None)
+
+    event.listen(db.engine, "checkout", trace)
+    event.listen(db.engine, "checkin", untrace)
+    try:
+        found = exchange.status(db, keys)
+    finally:
+        event.remove(db.engine, "checkout", trace)
+        event.remove(db.engine, "checkin", untrace)
+    return found, sum("sync_fv" in sql and "pk =" not in sql for sql in statements)
+
+
+def test_status_digests_every_scope_in_one_pass(world: tuple) -> None:
+    # GIVEN a copy of A with its structure's data and one share
+    (a1, k1), _a2, _b = world
+    exchange.ensure_bound(a1)
+    _referred(a1, "Épicerie")
+    before, reads = _status_reads_of_leaves(a1, k1)
+    # WHEN more share scopes appear
+    _add_structure_c(a1)
+    for _ in range(2):
+        pid = new_project(a1)
+        with a1.transaction() as session:
+            session.execute(text("INSERT INTO referral(id, owner_structure_id, project_id, from_structure_id, "
+                                 "to_structure_id, motive, proposed_on, created_at, updated_at) VALUES (:id, :a, :p, "
+                                 ":a, :c, 'financement', '2026-01-02', '2026-01-02 00:00:00', '2026-01-02 00:00:00')"),
+                            {"id": uuid.uuid4().hex, "a": A, "c": C, "p": pid})
+    after, reads_after = _status_reads_of_leaves(a1, k1)
+    # THEN status still reads the leaves once for all digests, which are api.digest's, scope by scope
+    assert len(after.digests) == len(before.digests) + 1 == 4
+    assert reads_after == reads
+    with a1.read() as session:
+        assert after.digests == {scope: api.digest(session.connection(), [scope]) for scope in after.digests}

@@ -231,6 +231,9 @@ class SyncView(QWidget):
             self.tr("Conflits attendus : {n}").format(n=number(len(preview.expected_conflicts))),
             self.tr("Refusés : {n}").format(n=number(preview.refused_changes + preview.rejected)),
         ]
+        if preview.needs_update:
+            lines.append(self.tr("⚠ {n} changement(s) viennent d'une version plus récente de l'application : ils "
+                                 "seront appliqués quand vous l'aurez mise à jour.").format(n=number(preview.needs_update)))
         return "\n".join(lines)
 
     def import_confirmed(self, path: Path) -> None:
@@ -278,7 +281,11 @@ class SyncView(QWidget):
     def _show(self, status: Any) -> None:
         self.status = status
         self.identity.setText(self._identity_html(status))
-        self.conflicts_label.setText(self.tr("%n conflit(s) ouvert(s)", "", status.open_conflicts))
+        conflicts = self.tr("%n conflit(s) ouvert(s)", "", status.open_conflicts)
+        if status.awaiting_update:
+            conflicts += " — " + self.tr("%n changement(s) attendent une mise à jour de l'application", "",
+                                         status.awaiting_update)
+        self.conflicts_label.setText(conflicts)
         self.conflicts_button.setEnabled(status.open_conflicts > 0)
         self.peers.setPlainText("\n".join(self._peer_line(p) for p in status.peers)
                                 or self.tr("Aucun collègue connu : aucun accusé de réception reçu."))
