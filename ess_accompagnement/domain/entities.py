@@ -301,8 +301,8 @@ class Referral(Synced, Base):
         Index("ix_referral_from_proposed", "from_structure_id", "proposed_on"),
         # indicators: « first accepted referral to this structure » probes
         Index("ix_referral_project_to_answered", "project_id", "to_structure_id", "answered_on"),
-        # indicators: « activité démarrée » outcomes, without reading the referral rows
-        Index("ix_referral_outcome_closed", "outcome", "closed_on", "deleted_at", "project_id"),
+        # indicators: « activité démarrée » outcomes (all projects, or one), without reading the referral rows
+        Index("ix_referral_outcome_project", "outcome", "project_id", "closed_on", "deleted_at"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"), index=True)

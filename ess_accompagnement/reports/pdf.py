@@ -39,7 +39,7 @@ FRAME_WIDTH = A4[0] - 2 * MARGIN_X
 
 @dataclass(frozen=True)
 class PageFrame:
-    """What every page of one project's summary carries around its text."""
+    """What every page of one document (a project's summary, the activity report) carries around its text."""
 
     key: int  # pages with the same key are numbered together (one project in a combined PDF)
     structure: str

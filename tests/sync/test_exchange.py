@@ -22,14 +22,7 @@ from tests.sync.syncworld import A, B, Copies, conflicts, new_project, row, set_
 def _copy(copies: Copies, name: str, structure: str) -> tuple[Database, KeyStore]:
     """A copy whose owner advisor works for ``structure``, unbound until its first exchange."""
     db = copies.new(name, structure=None)
-    aid = uuid.uuid4().hex
-    with db.transaction() as session:
-        session.execute(text("INSERT INTO advisor(id, owner_structure_id, structure_id, name, role, active, sort_key, "
-                             "created_at, updated_at) VALUES (:id, :s, :s, :n, 'conseiller', 1, :k, "
-                             "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"),
-                        {"id": aid, "s": structure, "n": name, "k": sort_key(name)})
-        advisors.set_owner(session, uuid.UUID(aid))
-    return db, exchange.keystore_for(db.path)
+    return db, _owned_by(db, name, structure)
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ Revises: 0004
 Create Date: 2026-11-23
 
 Additive only: the appointments by (status, mode, permanence, start), covering what the indicators read,
-so that each combination's appointments of a period are one index range; the referrals by outcome and
-closing date, so that « activité démarrée » is read from the index alone.
+so that each combination's appointments of a period are one index range; the referrals by outcome and project
+(then closing date), so that « activité démarrée » is read from the index alone, for all projects or one.
 """
 
 from alembic import op
@@ -21,10 +21,10 @@ def upgrade() -> None:
     op.create_index('ix_appointment_status_mode_start', 'appointment',
                     ['status', 'mode', 'permanence_id', 'starts_at', 'deleted_at', 'project_id', 'owner_structure_id',
                      'duration_minutes'], unique=False)
-    op.create_index('ix_referral_outcome_closed', 'referral', ['outcome', 'closed_on', 'deleted_at', 'project_id'],
+    op.create_index('ix_referral_outcome_project', 'referral', ['outcome', 'project_id', 'closed_on', 'deleted_at'],
                     unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_referral_outcome_closed', table_name='referral')
+    op.drop_index('ix_referral_outcome_project', table_name='referral')
     op.drop_index('ix_appointment_status_mode_start', table_name='appointment')
