@@ -1,4 +1,4 @@
-"""Commands on referrals (orientations): add, answer, start, close, cancel, list."""
+"""Commands on referrals (orientations): add, answer, start, close, cancel, remind, list."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from ess_accompagnement.cli.context import Context, parse_code, project_id, refe
 from ess_accompagnement.cli.output import print_json, print_table
 from ess_accompagnement.domain import referrals
 from ess_accompagnement.domain.codes import ReferralOutcome, ReferralStatus, RefusalReason
+from ess_accompagnement.domain.entities import Advisor, Structure
 from ess_accompagnement.domain.errors import ValidationError
 from ess_accompagnement.domain.queries import catalogue as catalogue_queries
-from ess_accompagnement.domain.queries.referrals import Box, referral_rows
+from ess_accompagnement.domain.queries.referrals import Box, referral_rows, reminder_text
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,6 +47,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("referral", metavar="ORIENTATION")
     p.add_argument("--comment", metavar="TEXTE")
     p.set_defaults(handler=cmd_cancel)
+
+    p = referral.add_parser("remind", help="relancer la structure destinataire d'une orientation sans réponse "
+                            "(enregistre la relance et affiche le texte du courriel)")
+    p.add_argument("referral", metavar="ORIENTATION")
+    p.set_defaults(handler=cmd_remind)
 
     p = referral.add_parser("list", help="orientations reçues et envoyées par votre structure")
     box = p.add_mutually_exclusive_group()
@@ -101,6 +107,20 @@ def cmd_cancel(ctx: Context) -> int:
         actor = ctx.actor(session)
         referrals.cancel(session, actor, referral_id(session, ctx.args.referral), today=ctx.today,
                          comment=ctx.args.comment)
+    return 0
+
+
+def cmd_remind(ctx: Context) -> int:
+    with ctx.db().transaction() as session:
+        actor = ctx.actor(session)
+        rid = referral_id(session, ctx.args.referral)
+        rows = referral_rows(session, actor.structure_id, box=Box.OUTBOX, today=ctx.today)
+        referrals.record_reminder(session, actor, rid, today=ctx.today)
+        row = next(r for r in rows if r.id == rid)  # record_reminder refused any referral not in our outbox
+        advisor, structure = session.get(Advisor, actor.advisor_id), session.get(Structure, actor.structure_id)
+        text = reminder_text(row, advisor=advisor.name if advisor else "",
+                             structure=structure.name if structure else row.from_structure)
+    print(text, end="")
     return 0
 
 

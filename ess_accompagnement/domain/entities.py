@@ -316,6 +316,8 @@ class Referral(Synced, Base):
     proposed_on: Mapped[dt.date] = mapped_column(Date)
     cancelled_on: Mapped[dt.date | None] = mapped_column(Date)
     cancel_comment: Mapped[str | None] = mapped_column(Text)
+    reminded_on: Mapped[dt.date | None] = mapped_column(Date)  # the last reminder (« relance ») sent
+    reminder_count: Mapped[int | None] = mapped_column(Integer)  # None: never reminded
     # receiver-owned
     answer: Mapped[codes.ReferralStatus | None] = mapped_column(_enum(codes.ReferralStatus, "referral_status"))
     answered_on: Mapped[dt.date | None] = mapped_column(Date)

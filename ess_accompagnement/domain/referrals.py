@@ -206,3 +206,22 @@ def cancel(session: Session, actor: Actor, referral_id: uuid.UUID, *, today: dt.
     referral.cancel_comment = optional_text(comment, "comment", "Commentaire")
     session.flush()
     return Changes(referrals=True)
+
+
+def record_reminder(session: Session, actor: Actor, referral_id: uuid.UUID, *, today: dt.date) -> Changes:
+    """The sending structure records that it reminded (« relancé ») the receiver of an unanswered referral."""
+    actor.require_writer()
+    referral = _load(session, referral_id)
+    if referral.from_structure_id != actor.structure_id:
+        raise RuleError("Seule la structure émettrice peut relancer cette orientation.", field="referral")
+    current = status_of(session, referral, today)
+    if current is S.EXPIREE:
+        raise RuleError("Cette orientation a expiré sans réponse : proposez-la à nouveau plutôt que de la relancer.",
+                        field="referral")
+    if current is not S.PROPOSEE:
+        raise RuleError(f"Une orientation « {current.label} » n'attend plus de réponse : elle ne se relance pas.",
+                        field="referral")
+    referral.reminded_on = today
+    referral.reminder_count = (referral.reminder_count or 0) + 1
+    session.flush()
+    return Changes(referrals=True)

@@ -186,6 +186,32 @@ def test_referral_expiry_is_configurable(base: Path) -> None:
     assert ok(base, "referral", "list", "--json").json()[0]["refusal_reason"] == "capacite"
 
 
+def test_referral_remind_records_the_reminder_and_prints_the_email(base: Path) -> None:
+    # GIVEN a referral sent to France Active, unanswered
+    project = add_project(base)
+    ok(base, "advisor", "add", "--name", "Léa Durand", "--structure", "fa-cvl")
+    referral = ok(base, "referral", "add", project, "--to", "fa-cvl", "--motive", "Garantie",
+                  today="02/11/2026").out.strip()
+    # WHEN the receiver tries to remind it THEN it is refused and nothing is written
+    before = digest(base)
+    refused = run(base, "--as", "Léa Durand", "referral", "remind", referral[:8])
+    assert refused.code == 2 and "structure émettrice" in refused.err
+    assert digest(base) == before
+    # WHEN the sender reminds it twice (by its id prefix)
+    first = ok(base, "referral", "remind", referral[:8], today="20/11/2026").out
+    second = ok(base, "referral", "remind", referral[:8]).out
+    # THEN the French e-mail is printed, and the reminders recorded
+    assert first.startswith("Objet : Relance – orientation du projet « ")
+    assert "lundi 2 novembre 2026" in first and "mercredi 2 décembre 2026" in first and "déjà" not in first
+    assert "déjà adressé une relance le vendredi 20 novembre 2026" in second
+    (row,) = ok(base, "referral", "list", "--outbox", "--json").json()
+    assert (row["reminded_on"], row["reminder_count"]) == ("2026-11-23", 2)
+    # AND once answered, it can no longer be reminded
+    ok(base, "--as", "Léa Durand", "referral", "answer", referral, "--accept")
+    answered = run(base, "referral", "remind", referral[:8])
+    assert answered.code == 2 and "« acceptée » n'attend plus de réponse" in answered.err
+
+
 def test_argparse_speaks_french(base: Path) -> None:
     result = run(base, "project", "add", "--title", "X")
     assert result.code == 2 and "arguments obligatoires manquants" in result.err

@@ -10,7 +10,7 @@ from ess_accompagnement.domain import referrals, settings
 from ess_accompagnement.domain.codes import ReferralOutcome, ReferralStatus, RefusalReason
 from ess_accompagnement.domain.entities import Referral
 from ess_accompagnement.domain.errors import RuleError, UserFacingError, ValidationError
-from ess_accompagnement.domain.queries.referrals import Box, referral_rows
+from ess_accompagnement.domain.queries.referrals import REMINDER_PAUSE_DAYS, Box, referral_rows, reminder_text
 from tests.worlds import TODAY, World
 
 S = ReferralStatus
@@ -139,3 +139,97 @@ def test_referral_to_own_structure_or_foreign_dispositif_is_refused(world: World
     with pytest.raises(ValidationError, match="Motif"), world.db.transaction() as session:
         referrals.propose(session, world.camille, referrals.ReferralDraft(project, world.alter_incub, "  "),
                           today=TODAY)
+
+
+def reminders(world: World, referral_id: referrals.uuid.UUID) -> tuple[dt.date | None, int | None]:
+    with world.db.read() as session:
+        referral = session.get(Referral, referral_id)
+        return referral.reminded_on, referral.reminder_count
+
+
+def remind(world: World, referral_id: referrals.uuid.UUID, *, actor=None, today: dt.date = TODAY) -> None:
+    with world.db.transaction() as session:
+        changes = referrals.record_reminder(session, actor or world.camille, referral_id, today=today)
+    assert changes.referrals
+
+
+def test_the_sender_records_reminders_and_they_are_counted(world: World) -> None:
+    # GIVEN an unanswered referral never reminded
+    referral = refer(world, when=TODAY - dt.timedelta(days=20))
+    assert reminders(world, referral) == (None, None)
+    # WHEN the sender reminds the receiver twice
+    remind(world, referral, today=TODAY - dt.timedelta(days=5))
+    remind(world, referral)
+    # THEN the last date and the count are kept, and the outbox row shows them
+    assert reminders(world, referral) == (TODAY, 2)
+    with world.db.read() as session:
+        (row,) = referral_rows(session, world.urscop, box=Box.OUTBOX, today=TODAY)
+    assert (row.reminded_on, row.reminder_count, row.days_since_reminder) == (TODAY, 2, 0)
+    assert status(world, referral) is S.PROPOSEE
+
+
+def test_only_a_writer_of_the_sending_structure_reminds(world: World) -> None:
+    referral = refer(world)
+    for outsider in (world.lea, world.noe):  # the receiver, and a third structure
+        with pytest.raises(RuleError, match="structure émettrice") as error:
+            remind(world, referral, actor=outsider)
+        assert error.value.field == "referral"
+    with pytest.raises(RuleError, match="lecture seule"):
+        remind(world, referral, actor=world.reader)
+    assert reminders(world, referral) == (None, None)
+
+
+@pytest.mark.parametrize("end", ["answered", "cancelled", "closed", "expired", "deleted"])
+def test_only_a_referral_awaiting_an_answer_is_reminded(world: World, end: str) -> None:
+    # GIVEN a referral that no longer awaits an answer
+    referral = refer(world, when=TODAY - dt.timedelta(days=60) if end == "expired" else TODAY)
+    if end in ("answered", "closed"):
+        answer(world, referral, S.ACCEPTEE)
+    if end == "closed":
+        answer(world, referral, S.ABANDONNEE, outcome=next(iter(referrals.ABANDON_OUTCOMES)))
+    with world.db.transaction() as session:
+        if end == "cancelled":
+            referrals.cancel(session, world.camille, referral, today=TODAY)
+        if end == "deleted":
+            session.get(Referral, referral).deleted_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # WHEN the sender tries to remind it THEN it is refused, naming the referral, and nothing is written
+    with pytest.raises(UserFacingError) as error:
+        remind(world, referral)
+    assert error.value.field == "referral"
+    assert {"answered": "Acceptée", "cancelled": "Annulée", "closed": "Abandonnée", "expired": "expiré",
+            "deleted": "introuvable"}[end].lower() in str(error.value).lower()
+    assert reminders(world, referral) == (None, None)
+
+
+def test_a_reminded_referral_is_not_due_again_for_a_few_days(world: World) -> None:
+    # GIVEN an unanswered referral close to its expiry: due a reminder
+    referral = refer(world, when=TODAY - dt.timedelta(days=27))
+
+    def due(today: dt.date) -> bool:
+        with world.db.read() as session:
+            (row,) = referral_rows(session, world.urscop, box=Box.OUTBOX, today=today)
+        return row.near_expiry
+
+    assert due(TODAY)
+    # WHEN the sender reminds it
+    remind(world, referral)
+    # THEN it is not due again before REMINDER_PAUSE_DAYS days, then due again until it expires
+    pause = REMINDER_PAUSE_DAYS
+    assert not any(due(TODAY + dt.timedelta(days=n)) for n in range(pause))
+    assert due(TODAY + dt.timedelta(days=pause))
+
+
+def test_reminder_text_is_french_and_mentions_the_last_reminder(world: World) -> None:
+    referral = refer(world, when=dt.date(2026, 2, 18), dispositif=True)
+    today = dt.date(2026, 3, 1)
+    with world.db.read() as session:
+        (row,) = referral_rows(session, world.urscop, box=Box.OUTBOX, today=today)
+    text = reminder_text(row, advisor="Camille Martin", structure="URSCOP")
+    assert text.startswith("Objet : Relance – orientation du projet « ")
+    assert "mercredi 18 février 2026" in text and "(dispositif Fonds de confiance)" in text
+    assert "vendredi 20 mars 2026" in text and "déjà" not in text
+    assert text.endswith("Bien cordialement,\nCamille Martin\nURSCOP\n")
+    remind(world, referral, today=today)
+    with world.db.read() as session:
+        (row,) = referral_rows(session, world.urscop, box=Box.OUTBOX, today=today)
+    assert "déjà adressé une relance le dimanche 1er mars 2026" in reminder_text(row, advisor="", structure="")

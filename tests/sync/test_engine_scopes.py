@@ -109,3 +109,28 @@ def test_remote_changes_to_fields_the_author_does_not_own_are_refused(copies: Co
     result = api.apply_transactions(a2, [forged])
     assert (result.applied, result.refused_changes) == (1, len(tx["changes"]))
     assert row(a2, pid)["title"] == "Épicerie"
+
+
+def test_the_senders_reminder_travels_and_the_receiver_cannot_write_it(copies: Copies) -> None:
+    # GIVEN a referral from A to B, shared with B's copy
+    a, b = copies.new("a", A), copies.new("b", B)
+    _pid, _person, referral = _referred_project(a)
+    transfer(a, b, structure=B)
+    assert not scopes.may_write(B, f"share:{A}:{B}", "referral", "reminded_on")
+    assert scopes.may_write(A, f"share:{A}:{B}", "referral", "reminder_count")
+    # WHEN the sender records a reminder (« relance »)
+    with a.transaction() as session:
+        session.execute(text("UPDATE referral SET reminded_on = '2026-01-12', reminder_count = 1 WHERE id = :id"),
+                        {"id": referral})
+    transfer(a, b, structure=B)
+    # THEN the receiver's copy shows it
+    received = row(b, referral, "referral")
+    assert (str(received["reminded_on"]), received["reminder_count"]) == ("2026-01-12", 1)
+    # AND the receiver's copy may not write the sender's reminder fields
+    with pytest.raises(RuleError):
+        set_field(b, referral, "reminded_on", "2026-01-13", table="referral")
+    with pytest.raises(RuleError):
+        set_field(b, referral, "reminder_count", 5, table="referral")
+    transfer(b, a, structure=A)
+    assert (str(row(a, referral, "referral")["reminded_on"]), row(a, referral, "referral")["reminder_count"]) \
+        == ("2026-01-12", 1)

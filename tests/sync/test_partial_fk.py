@@ -47,8 +47,8 @@ def _upgrade_again(path: Path) -> Database:
     try:
         with engine.begin() as connection:
             raw = driver(connection)
-            for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE "
-                                       "'sync_cap_person_%'").fetchall():
+            for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE "
+                                       "'sync_cap_person_%' OR name LIKE 'sync_cap_referral_%')").fetchall():
                 raw.execute(f'DROP TRIGGER "{name}"')
             raw.execute("UPDATE local_setting SET value = 'previous release' WHERE key = 'sync_triggers_version'")
         command.downgrade(alembic_config(engine), PREVIOUS)

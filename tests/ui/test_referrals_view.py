@@ -7,12 +7,18 @@ import datetime as dt
 import uuid
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
+from ess_accompagnement.domain import referrals
+from ess_accompagnement.domain.actors import load_actor
 from ess_accompagnement.domain.codes import ReferralStatus
+from ess_accompagnement.domain.entities import Project, Referral, Structure
 from ess_accompagnement.domain.queries.referrals import Box, ReferralRow, referral_rows
 from ess_accompagnement.ui.context import AppContext
+from ess_accompagnement.ui.models.rows_model import IdRole
 from ess_accompagnement.ui.views.referrals import ReferralLists, ReferralsView
 from tests.ui.conftest import DEMO_TODAY
 from tests.ui.fakes import DialogRecorder
@@ -80,18 +86,62 @@ def test_waiting_tab_answer_and_open(qtbot: QtBot, view: ReferralsView) -> None:
     assert blocker.args == [waiting.project_id]
 
 
-def test_remind_copies_a_french_email(view: ReferralsView) -> None:
+def sent_awaiting_referral(ui_ctx: AppContext) -> uuid.UUID:
+    """A referral our structure sent today to another structure, still awaiting its answer."""
+    with ui_ctx.db.transaction() as session:
+        actor = load_actor(session, ui_ctx.advisor_id)
+        project = session.execute(select(Project.id).where(
+            Project.lead_structure_id == actor.structure_id, Project.deleted_at.is_(None)).limit(1)).scalar_one()
+        target = session.execute(select(Structure.id).where(
+            Structure.id != actor.structure_id, Structure.active, Structure.deleted_at.is_(None)).limit(1)).scalar_one()
+        draft = referrals.ReferralDraft(project, target, "Besoin d'un prêt d'honneur")
+        return referrals.propose(session, actor, draft, today=DEMO_TODAY - dt.timedelta(days=25)).id
+
+
+def test_remind_records_the_reminder_and_copies_a_french_email(qtbot: QtBot, view: ReferralsView,
+                                                               ui_ctx: AppContext) -> None:
+    # GIVEN a referral we sent 25 days ago, unanswered, shown in the outbox
+    referral_id = sent_awaiting_referral(ui_ctx)
+    view.show()  # a shown screen refreshes as soon as a change is announced
+    with qtbot.waitSignal(view.sig_loaded):
+        view.refresh()
+    view.tabs.setCurrentIndex(2)
+    model = view.outbox_table.model()
+    (index,) = [model.index(r, 0) for r in range(model.rowCount()) if model.index(r, 0).data(IdRole) == referral_id]
+    view.outbox_table.setCurrentIndex(index)
+    assert view.remind_action.isEnabled()
+    reminded_column = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())].index(
+        "Relancée")
+    assert index.siblingAtColumn(reminded_column).data() == "—"
+
+    # WHEN the advisor clicks « Relancer » twice
+    for _ in range(2):
+        with qtbot.waitSignal(view.sig_loaded):
+            view.remind_action.trigger()
+
+    # THEN the reminders are recorded in the database
+    with ui_ctx.db.read() as session:
+        referral = session.get(Referral, referral_id)
+        assert (referral.reminded_on, referral.reminder_count) == (DEMO_TODAY, 2)
+    # AND the French e-mail is in the clipboard, the confirmation shown, the outbox column filled
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("Objet : Relance – orientation du projet « ")
+    assert "mercredi 18 février 2026" in text and "Besoin d'un prêt d'honneur" in text
+    assert "déjà adressé une relance le dimanche 15 mars 2026" in text
+    assert view.message.text() == ("Relance enregistrée le 15/03/2026 ; texte copié dans le presse-papiers : "
+                                   "collez-le dans votre messagerie (Ctrl+V).")
+    (index,) = [model.index(r, 0) for r in range(model.rowCount()) if model.index(r, 0).data(IdRole) == referral_id]
+    assert index.siblingAtColumn(reminded_column).data() == "15/03/2026 (2)"
+    assert "Relancée 2 fois" in view.detail.text()
+
+
+def test_remind_is_only_for_our_unanswered_referrals(view: ReferralsView) -> None:
     sent = sample(incoming=False)
     show(view, [], [sent, dataclasses.replace(sent, id=uuid.uuid4(), status=ReferralStatus.ACCEPTEE)])
     view.tabs.setCurrentIndex(2)
     view.outbox_table.selectRow(0)
-
-    view.remind_action.trigger()
-
-    text = QGuiApplication.clipboard().text()
-    assert text.startswith("Objet : Relance – orientation du projet « Épicerie « La Cagette » »")
-    assert "mercredi 18 février 2026" in text and "vendredi 20 mars 2026" in text
-    assert text.rstrip().endswith("Camille Martin\nURSCOP Centre-Val de Loire")
-    assert "presse-papiers" in view.message.text()
+    assert view.remind_action.isEnabled()
+    assert view.reminder_text(sent).rstrip().endswith("Camille Martin\nURSCOP Centre-Val de Loire")
+    assert "mercredi 18 février 2026" in view.reminder_text(sent)
     view.outbox_table.selectRow(1)
     assert not view.remind_action.isEnabled()

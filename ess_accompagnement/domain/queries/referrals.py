@@ -17,6 +17,9 @@ from ess_accompagnement.domain.referrals import derived_status, expires_on
 
 REMINDER_DAYS = 7
 """An unanswered referral expiring within this many days is due a reminder (« relance »)."""
+REMINDER_PAUSE_DAYS = 3
+"""After a reminder, the referral is not due another one for this many days: the receiver gets time to
+answer before being poked again (advisors asked not to be reminded twice within 3 days, design/peers.md)."""
 
 
 class Box(StrEnum):
@@ -47,6 +50,9 @@ class ReferralRow:
     days_left: int | None = None  # days before expiry, while unanswered
     phase_at_referral: Phase | None = None
     comment: str | None = None  # the receiver's answer or outcome comment
+    reminded_on: dt.date | None = None  # the sender's last reminder (« relance »)
+    reminder_count: int = 0
+    days_since_reminder: int | None = None
 
     @property
     def awaiting_answer(self) -> bool:
@@ -54,8 +60,10 @@ class ReferralRow:
 
     @property
     def near_expiry(self) -> bool:
-        """Unanswered and expiring within REMINDER_DAYS days: the sender should send a reminder."""
-        return self.days_left is not None and self.days_left <= REMINDER_DAYS
+        """Unanswered, expiring within REMINDER_DAYS days and not reminded in the last REMINDER_PAUSE_DAYS
+        days: the sender should send a reminder."""
+        return (self.days_left is not None and self.days_left <= REMINDER_DAYS
+                and (self.days_since_reminder is None or self.days_since_reminder >= REMINDER_PAUSE_DAYS))
 
 
 def referral_rows(
@@ -105,4 +113,36 @@ def _row(r: Referral, title: str, from_name: str, to_name: str, dispositif: str 
         refusal_reason=r.refusal_reason, outcome=r.outcome, incoming=r.to_structure_id == structure_id,
         days_left=(expires - today).days if expires is not None else None, phase_at_referral=r.phase_at_referral,
         comment=r.outcome_comment or r.answer_comment or r.cancel_comment,
+        reminded_on=r.reminded_on, reminder_count=r.reminder_count or 0,
+        days_since_reminder=(today - r.reminded_on).days if r.reminded_on is not None else None,
+    )
+
+
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre")
+
+
+def _long_date(day: dt.date | None) -> str:
+    """« mercredi 18 février 2026 » (« 1er » for the first of the month)."""
+    if day is None:
+        return ""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{_WEEKDAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def reminder_text(row: ReferralRow, *, advisor: str, structure: str) -> str:
+    """The French reminder e-mail (« relance ») the sender pastes into its mail client for an unanswered referral."""
+    dispositif = f" (dispositif {row.dispositif})" if row.dispositif else ""
+    earlier = (f"Nous vous avons déjà adressé une relance le {_long_date(row.reminded_on)}.\n"
+               if row.reminded_on is not None else "")
+    return (
+        f"Objet : Relance – orientation du projet « {row.project_title} »\n\n"
+        "Bonjour,\n\n"
+        f"Le {_long_date(row.proposed_on)}, nous vous avons orienté le projet « {row.project_title} »{dispositif}.\n"
+        f"Motif : {' '.join(row.motive.split())}\n"
+        f"{earlier}\n"
+        f"Sans réponse de votre part, cette orientation expirera le {_long_date(row.expires_on)}. Pourriez-vous "
+        "nous dire si vous pouvez l'accepter, ou nous indiquer une autre piste ?\n\n"
+        f"Bien cordialement,\n{advisor}\n{structure}\n"
     )

@@ -1,7 +1,8 @@
 """Referral tables: the inbox (received), the outbox (sent), and one project's referrals.
 
-Rows are ``domain.queries.referrals.ReferralRow``; an unanswered referral close to its expiry is
-highlighted (amber), an expired or cancelled one greyed.
+Rows are ``domain.queries.referrals.ReferralRow``; an unanswered referral close to its expiry (and not
+reminded in the last few days) is highlighted (amber), an expired or cancelled one greyed. The outbox shows
+the last reminder (« Relancée »).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def _expiry(row: ReferralRow) -> str:
         row.expires_on)
 
 
+def _reminded(row: ReferralRow) -> str:
+    """« 23/11/2026 (2) »: the last reminder and how many were sent."""
+    if row.reminded_on is None:
+        return _MISSING
+    return f"{short_date(row.reminded_on)} ({row.reminder_count})"
+
+
 _PROJECT = Column[ReferralRow](QT_TRANSLATE_NOOP("ReferralsTableModel", "Projet"), lambda r: r.project_title,
                                lambda r: fold(r.project_title), tooltip=lambda r: r.motive)
 _FROM = Column[ReferralRow](QT_TRANSLATE_NOOP("ReferralsTableModel", "De"), lambda r: r.from_structure,
@@ -61,6 +69,8 @@ _EXPIRES = Column[ReferralRow](QT_TRANSLATE_NOOP("ReferralsTableModel", "Expire 
 _ANSWERED = Column[ReferralRow](QT_TRANSLATE_NOOP("ReferralsTableModel", "Réponse le"),
                                 lambda r: short_date(r.answered_on) or _MISSING,
                                 lambda r: (r.answered_on is None, r.answered_on or r.proposed_on))
+_REMINDED = Column[ReferralRow](QT_TRANSLATE_NOOP("ReferralsTableModel", "Relancée"), _reminded,
+                                lambda r: (r.reminded_on is None, r.reminded_on or r.proposed_on, r.reminder_count))
 _MOTIVE = Column[ReferralRow](QT_TRANSLATE_NOOP("ReferralsTableModel", "Motif"), lambda r: " ".join(r.motive.split()),
                               lambda r: fold(r.motive), tooltip=lambda r: r.motive)
 
@@ -91,7 +101,7 @@ class InboxTableModel(ReferralsTableModel):
 class OutboxTableModel(ReferralsTableModel):
     """Sent referrals: where they went."""
 
-    COLUMNS = (_PROJECT, _TO, _STATUS, _PROPOSED, _AGE, _EXPIRES, _ANSWERED, _MOTIVE)
+    COLUMNS = (_PROJECT, _TO, _STATUS, _PROPOSED, _AGE, _EXPIRES, _ANSWERED, _REMINDED, _MOTIVE)
 
 
 class ProjectReferralsTableModel(ReferralsTableModel):

@@ -1,8 +1,9 @@
 """Orientations: what waits for my structure's answer, everything received, and everything sent.
 
 Three tables over two models fed by ``domain.queries.referrals.referral_rows`` (inbox, outbox), read
-in one ``Query``. Unanswered referrals close to their expiry are highlighted. « Relancer » copies a
-French reminder e-mail to the clipboard: the domain records no reminders (yet), so nothing is written.
+in one ``Query``. Unanswered referrals close to their expiry (and not reminded in the last few days) are
+highlighted. « Relancer » records the reminder (``domain.referrals.record_reminder``, through ``Op``), then
+copies the French reminder e-mail (``domain.queries.referrals.reminder_text``) to the clipboard.
 Double-click or Enter opens the project (``sig_open_project``); « Répondre » opens the answer dialog.
 """
 
@@ -28,16 +29,17 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from ess_accompagnement.domain import referrals
 from ess_accompagnement.domain.codes import ReferralStatus
 from ess_accompagnement.domain.entities import Advisor, Structure
-from ess_accompagnement.domain.queries.referrals import Box, ReferralRow, referral_rows
+from ess_accompagnement.domain.queries.referrals import Box, ReferralRow, referral_rows, reminder_text
 from ess_accompagnement.domain.referrals import RECEIVER_TRANSITIONS
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.labels import capitalised
 from ess_accompagnement.ui.models.referrals_model import InboxTableModel, OutboxTableModel, status_text, target_text
-from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.ops import Op, Query
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
-from ess_accompagnement.ui.widgets.french import long_date
+from ess_accompagnement.ui.widgets.french import long_date, short_date
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table, proxy_of
 
@@ -102,7 +104,7 @@ class ReferralsView(QWidget):
             table.setAccessibleName(name)
         fit_columns(self.waiting_table, {0: 30, 1: 26, 2: 30, 3: 22, 4: 11, 5: 7, 6: 17})
         fit_columns(self.inbox_table, {0: 30, 1: 26, 2: 30, 3: 22, 4: 11, 5: 7, 6: 17})
-        fit_columns(self.outbox_table, {0: 30, 1: 34, 2: 26, 3: 11, 4: 7, 5: 17, 6: 11})
+        fit_columns(self.outbox_table, {0: 30, 1: 34, 2: 26, 3: 11, 4: 7, 5: 17, 6: 11, 7: 15})
         self.tabs = QTabWidget(self, objectName="referral_tabs", documentMode=True)
         for table in (self.waiting_table, self.inbox_table, self.outbox_table):
             self.tabs.addTab(table, "")
@@ -177,29 +179,18 @@ class ReferralsView(QWidget):
             launch(self.dialog_factory, "referral_answer", self.ctx, row.id, parent=self)
 
     def remind(self) -> None:
-        """Copy a French reminder e-mail for the selected unanswered referral we sent."""
+        """Record a reminder for the selected unanswered referral we sent, then copy its French e-mail."""
         row = self.selected()
         if row is None or row.incoming or not row.awaiting_answer:
             return
-        QGuiApplication.clipboard().setText(self.reminder_text(row))
-        self.message.setText(self.tr("Texte de relance copié dans le presse-papiers : collez-le dans votre "
-                                     "messagerie (Ctrl+V)."))
-        logger.info("reminder text copied for referral %s", row.id.hex[:8])
+        text, referral_id, today = self.reminder_text(row), row.id, self.ctx.today
+        Op(self, lambda s, actor: referrals.record_reminder(s, actor, referral_id, today=today), ctx=self.ctx) \
+            .success(lambda _changes: self._reminded(text, today, referral_id)).run()
 
     def reminder_text(self, row: ReferralRow) -> str:
         lists = self.lists
-        dispositif = self.tr(" (dispositif {name})").format(name=row.dispositif) if row.dispositif else ""
-        return self.tr(
-            "Objet : Relance – orientation du projet « {title} »\n\n"
-            "Bonjour,\n\n"
-            "Le {proposed}, nous vous avons orienté le projet « {title} »{dispositif}.\n"
-            "Motif : {motive}\n\n"
-            "Sans réponse de votre part, cette orientation expirera le {expires}. Pourriez-vous nous dire "
-            "si vous pouvez l'accepter, ou nous indiquer une autre piste ?\n\n"
-            "Bien cordialement,\n{advisor}\n{structure}\n"
-        ).format(title=row.project_title, proposed=long_date(row.proposed_on), dispositif=dispositif,
-                 motive=" ".join(row.motive.split()), expires=long_date(row.expires_on),
-                 advisor=lists.advisor if lists else "", structure=lists.structure if lists else row.from_structure)
+        return reminder_text(row, advisor=lists.advisor if lists else "",
+                             structure=lists.structure if lists else row.from_structure)
 
     def open_project(self) -> None:
         row = self.selected()
@@ -208,8 +199,15 @@ class ReferralsView(QWidget):
 
     # ---- Slots
 
+    def _reminded(self, text: str, today: Any, referral_id: uuid.UUID) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.message.setText(self.tr("Relance enregistrée le {date} ; texte copié dans le presse-papiers : "
+                                     "collez-le dans votre messagerie (Ctrl+V).").format(date=short_date(today)))
+        logger.info("reminder recorded and copied for referral %s", referral_id.hex[:8])
+
     def _show(self, lists: ReferralLists) -> None:
         first_load = self.lists is None
+        message = self.message.text()  # a refresh keeps the last confirmation (« Relance enregistrée… »)
         self.lists = lists
         self.inbox_model.set_rows(lists.inbox)
         self.outbox_model.set_rows(lists.outbox)
@@ -220,6 +218,7 @@ class ReferralsView(QWidget):
         if first_load:
             self._open_first_tab_with_rows()
         self._on_selection()
+        self.message.setText(message)
         self.sig_loaded.emit()
 
     def _open_first_tab_with_rows(self) -> None:
@@ -266,6 +265,9 @@ class ReferralsView(QWidget):
         lines.append(self.tr("<b>Motif :</b> {motive}").format(motive=escape(row.motive)))
         if row.comment:
             lines.append(self.tr("<b>Commentaire :</b> {comment}").format(comment=escape(row.comment)))
+        if row.reminded_on is not None:
+            lines.append(self.tr("Relancée %n fois, la dernière le {date}.", "", row.reminder_count).format(
+                date=long_date(row.reminded_on)))
         if row.awaiting_answer and row.expires_on is not None:
             lines.append(self.tr("Sans réponse, elle expire le {date} (dans {days} jour(s)).").format(
                 date=long_date(row.expires_on), days=row.days_left))
