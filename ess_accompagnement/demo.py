@@ -105,6 +105,7 @@ PARALLEL_FROM = 10_000  # projects from which a second process generates the bat
 GENERATORS = 2  # processes generating batches while this one writes
 LOAD_CACHE_KIB = 128 * 1024  # SQLite page cache while loading (random primary-key inserts), restored afterwards
 EXPIRY_DAYS = 30  # the default referral expiry (domain.settings): receivers answer before it
+REMINDED_AFTER_DAYS = 21  # an unanswered referral is reminded (« relancée ») once, three weeks after it was sent
 TABLE_ORDER = ("person", "project", "project_member", "phase_change", "appointment", "next_step", "referral",
                "financing", "note")
 
@@ -1340,12 +1341,16 @@ class _ReferralMaker:
         self.proposed, self.today = proposed, project.world.today
         self.fields: Row = {"cancelled_on": None, "cancel_comment": None, "answer": None, "answered_on": None,
                             "answered_by_id": None, "refusal_reason": None, "answer_comment": None,
-                            "started_on": None, "closed_on": None, "outcome": None, "outcome_comment": None}
+                            "started_on": None, "closed_on": None, "outcome": None, "outcome_comment": None,
+                            "reminded_on": None, "reminder_count": None}
 
     def make(self) -> Row:
         project, draw, fields = self.project, self.draw, self.fields
         age = (self.today - self.proposed).days
         self._receive(RECENT_ANSWER(draw) if age <= EXPIRY_DAYS else OLD_ANSWER(draw), age)
+        if age >= REMINDED_AFTER_DAYS and fields["answered_on"] is None and fields["cancelled_on"] is None:
+            # the sender reminded an unanswered referral once (no draw: the rest of the demo stays the same)
+            fields.update(reminded_on=self.proposed + dt.timedelta(days=REMINDED_AFTER_DAYS), reminder_count=1)
         at = draw.office_time(self.proposed)
         last = max(day for day in (self.proposed, fields["cancelled_on"], fields["answered_on"], fields["started_on"],
                                    fields["closed_on"]) if day is not None)
