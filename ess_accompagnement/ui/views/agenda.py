@@ -12,12 +12,13 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QVBoxLayout, QWidget
 
 from ess_accompagnement.domain.queries.agenda import AgendaAppointment, AgendaWeek, Scope, week_agenda, week_start
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.agenda_grid import PERMANENCE, STATUS_COLOURS, AgendaGrid
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
 from ess_accompagnement.ui.widgets.french import FRENCH, long_date
@@ -94,14 +95,8 @@ class AgendaView(QWidget):
         legend.setStyleSheet("color: #475467;")
         return legend
 
-    def _action(self, name: str, text: str, keys: str, slot: Any) -> QAction:
-        action = QAction(text, self, objectName=f"action_{name}", shortcut=QKeySequence(keys))
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setToolTip(f"{text.replace('&', '')} ({QKeySequence(keys).toString()})")
-        action.triggered.connect(slot)
-        self.addAction(action)
-        self.toolbar.addAction(action)
-        return action
+    def _action(self, name: str, text: str, keys: Any, slot: Any) -> QAction:
+        return screen_action(self, name, text, keys, slot, self.toolbar)
 
     def _connect(self) -> None:
         self.watcher = ChangeWatcher(self.ctx, self, ("appointments", "projects"), self.refresh)

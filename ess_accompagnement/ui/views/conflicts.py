@@ -21,7 +21,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -51,6 +51,7 @@ from ess_accompagnement.ui.models.conflicts_model import (
     local_date_time,
 )
 from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table
 
@@ -95,12 +96,8 @@ class ConflictsView(QWidget):
     def _build(self) -> None:
         self.toolbar = QToolBar(self.tr("Actions sur les conflits"), self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.refresh_action = QAction(self.tr("Ac&tualiser"), self, objectName="action_refresh",
-                                      shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
-        self.refresh_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.refresh_action.triggered.connect(self.refresh)
-        self.addAction(self.refresh_action)
-        self.toolbar.addAction(self.refresh_action)
+        self.refresh_action = screen_action(self, "refresh", self.tr("Ac&tualiser"), QKeySequence.StandardKey.Refresh,
+                                            self.refresh, self.toolbar)
         self.count_label = QLabel(self, objectName="conflict_count")
         self.count_label.setContentsMargins(12, 0, 0, 0)
         self.toolbar.addWidget(self.count_label)

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -30,6 +30,7 @@ from ess_accompagnement.domain.person_merge import DuplicatePair, PersonSide
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.models.duplicates_model import DuplicatesTableModel, reason_text
 from ess_accompagnement.ui.ops import Op, Query
+from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.french import short_date
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 from ess_accompagnement.ui.widgets.tables import current_row, fit_columns, make_table
@@ -58,12 +59,8 @@ class DuplicatesView(QWidget):
     def _build(self) -> None:
         self.toolbar = QToolBar(self.tr("Actions sur les doublons"), self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.refresh_action = QAction(self.tr("Ac&tualiser"), self, objectName="action_refresh",
-                                      shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
-        self.refresh_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.refresh_action.triggered.connect(self.refresh)
-        self.addAction(self.refresh_action)
-        self.toolbar.addAction(self.refresh_action)
+        self.refresh_action = screen_action(self, "refresh", self.tr("Ac&tualiser"), QKeySequence.StandardKey.Refresh,
+                                            self.refresh, self.toolbar)
         self.count_label = QLabel(self, objectName="duplicate_count")
         self.count_label.setContentsMargins(12, 0, 0, 0)
         self.toolbar.addWidget(self.count_label)

@@ -45,6 +45,7 @@ from ess_accompagnement.ui.models.referrals_model import ProjectReferralsTableMo
 from ess_accompagnement.ui.models.rows_model import RowRole
 from ess_accompagnement.ui.models.timeline_model import KIND_LABELS, TimelineModel, kind_label
 from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
 from ess_accompagnement.ui.widgets.project_header import ProjectHeader
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
@@ -238,13 +239,7 @@ class ProjectPage(QWidget):
         )
         self.actions_by_name: dict[str, QAction] = {}
         for name, text, keys, slot in specs:
-            action = QAction(text, self, objectName=f"action_{name}", shortcut=QKeySequence(keys))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({QKeySequence(keys).toString()})")
-            action.triggered.connect(slot)
-            self.addAction(action)
-            self.toolbar.addAction(action)
-            self.actions_by_name[name] = action
+            self.actions_by_name[name] = screen_action(self, name, text, keys, slot, self.toolbar)
         self.toolbar.addSeparator()
         self.toolbar.addWidget(self._print_button())
 

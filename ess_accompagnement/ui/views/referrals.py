@@ -38,6 +38,7 @@ from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.labels import capitalised
 from ess_accompagnement.ui.models.referrals_model import InboxTableModel, OutboxTableModel, status_text, target_text
 from ess_accompagnement.ui.ops import Op, Query
+from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
 from ess_accompagnement.ui.widgets.french import long_date, short_date
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
@@ -138,12 +139,7 @@ class ReferralsView(QWidget):
         self.toolbar.addWidget(self.status_filter)
 
     def _action(self, name: str, text: str, keys: Any, slot: Any) -> QAction:
-        action = QAction(text, self, objectName=f"action_{name}", shortcut=QKeySequence(keys))
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        self.toolbar.addAction(action)
-        return action
+        return screen_action(self, name, text, keys, slot, self.toolbar)
 
     def _connect(self) -> None:
         self.watcher = ChangeWatcher(self.ctx, self, ("referrals", "projects"), self.refresh)

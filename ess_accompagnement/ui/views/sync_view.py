@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from ess_accompagnement.domain.changes import Changes
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.french import date_time, number
 from ess_accompagnement.ui.widgets.long_task import LongTask
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
@@ -163,12 +164,7 @@ class SyncView(QWidget):
         return widget
 
     def _action(self, name: str, text: str, keys: Any, slot: Any) -> QAction:
-        action = QAction(text, self, objectName=f"action_{name}", shortcut=QKeySequence(keys))
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        self.toolbar.addAction(action)
-        return action
+        return screen_action(self, name, text, keys, slot, self.toolbar)
 
     # ---- Public API
 
