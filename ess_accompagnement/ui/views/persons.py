@@ -23,6 +23,7 @@ from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch,
 from ess_accompagnement.ui.widgets.filters import labelled
 from ess_accompagnement.ui.widgets.lists import dense_table
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
+from ess_accompagnement.ui.widgets.tables import keep_sort_indicator_on_sql_columns
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class PersonsView(QWidget):
         self._timer.timeout.connect(self.apply_search)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._on_model_reset)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(self._on_sort_indicator_changed)
+        keep_sort_indicator_on_sql_columns(self.table, self.model)
         self.table.activated.connect(self._on_activated)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
@@ -170,13 +171,6 @@ class PersonsView(QWidget):
         self.edit_button.setEnabled(has_current)
         self.project_button.setEnabled(has_current)
 
-    def _on_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
-        if self.model.is_sortable(column):
-            return
-        header = self.table.horizontalHeader()
-        blocked = header.blockSignals(True)
-        header.setSortIndicator(self.model.sort_column, self.model.sort_order)
-        header.blockSignals(blocked)
 
     def _remember_current(self) -> None:
         self._current = self.current_person_id()

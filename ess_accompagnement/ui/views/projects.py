@@ -38,6 +38,7 @@ from ess_accompagnement.ui.widgets.lists import dense_table
 from ess_accompagnement.ui.widgets.long_task import LongTask
 from ess_accompagnement.ui.widgets.print_summaries import print_summaries
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
+from ess_accompagnement.ui.widgets.tables import keep_sort_indicator_on_sql_columns
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class ProjectsView(QWidget):
         self.reset_button.clicked.connect(self.reset_filters)
         self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._on_model_reset)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(self._on_sort_indicator_changed)
+        self._check_sort_indicator = keep_sort_indicator_on_sql_columns(self.table, self.model)
         self.table.activated.connect(self._on_activated)
         self.table.customContextMenuRequested.connect(self._show_context_menu)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
@@ -267,14 +268,6 @@ class ProjectsView(QWidget):
             if not self.table.currentIndex().isValid():
                 self.table.selectRow(0)
 
-    def _on_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
-        """Put the indicator back on the sorted column when a column SQL cannot sort is clicked."""
-        if self.model.is_sortable(column):
-            return
-        header = self.table.horizontalHeader()
-        blocked = header.blockSignals(True)
-        header.setSortIndicator(self.model.sort_column, self.model.sort_order)
-        header.blockSignals(blocked)
 
     def _on_activated(self, index: QModelIndex) -> None:
         project_id = index.data(IdRole)
@@ -329,7 +322,7 @@ class ProjectsView(QWidget):
         header = self.table.horizontalHeader()
         if isinstance(state, QByteArray) and header.restoreState(state):
             self._columns_fitted = True
-            self._on_sort_indicator_changed(header.sortIndicatorSection(), header.sortIndicatorOrder())
+            self._check_sort_indicator(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
     def save_state(self) -> None:
         QSettings().setValue(HEADER_KEY, self.table.horizontalHeader().saveState())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
@@ -85,3 +86,20 @@ def wrap_rows(table: QTableView) -> None:
     """Multi-line cells: rows as tall as their content (short tables only)."""
     table.setWordWrap(True)
     table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+
+def keep_sort_indicator_on_sql_columns(table: QTableView, model: Any) -> Callable[[int, Qt.SortOrder], None]:
+    """A paged model sorts in SQL, on some columns only (``model.is_sortable``): clicking another column's header
+    leaves the rows as they are, so the indicator goes back to the column the rows are sorted by. Returns the
+    check, for an indicator set without the signal (a restored header state)."""
+    header = table.horizontalHeader()
+
+    def restore(column: int, _order: Qt.SortOrder) -> None:
+        if model.is_sortable(column):
+            return
+        blocked = header.blockSignals(True)
+        header.setSortIndicator(model.sort_column, model.sort_order)
+        header.blockSignals(blocked)
+
+    header.sortIndicatorChanged.connect(restore)
+    return restore
