@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from ess_accompagnement.cli.context import Context, parse_code, project_id, short
+from ess_accompagnement.cli.context import Context, financing_id, parse_code, project_id, short
 from ess_accompagnement.cli.output import print_fields, print_json, print_table, text
 from ess_accompagnement.domain import appointments, financing, phases, projects
 from ess_accompagnement.domain.advisors import resolve_advisor
@@ -66,7 +66,7 @@ def register(commands: Sub) -> None:
     _financing_figures(p)
     p.set_defaults(handler=cmd_financing_add)
     p = fin.add_parser("update", help="suivre une ligne : décision du financeur, versement, correction")
-    p.add_argument("line", metavar="LIGNE", help="identifiant de la ligne de financement")
+    p.add_argument("line", metavar="LIGNE", help="identifiant de la ligne de financement (ou ses 6 premiers caractères)")
     p.add_argument("--status", required=True, help=", ".join(m.value for m in FinancingStatus))
     p.add_argument("--amount", required=True, metavar="MONTANT", help="montant demandé, ex. « 15 000,50 »")
     _financing_figures(p)
@@ -334,16 +334,13 @@ def cmd_financing_add(ctx: Context) -> int:
 
 def cmd_financing_update(ctx: Context) -> int:
     a = ctx.args
-    try:
-        line_id = uuid.UUID(a.line)
-    except ValueError:
-        raise ValidationError(f"Ligne de financement : « {a.line} » n'est pas un identifiant.", field="LIGNE") from None
     update = financing.FinancingUpdate(
         status=parse_code(FinancingStatus, a.status, "--status"), amount_requested=amount(a.amount, "--amount"),
         amount_granted=amount(a.granted, "--granted") if a.granted else None,
         requested_on=french_date(a.requested_on, "--requested-on") if a.requested_on else None,
         decided_on=french_date(a.decided_on, "--decided-on") if a.decided_on else None, comment=a.comment)
     with ctx.db().transaction() as session:
+        line_id = financing_id(session, a.line)
         financing.update_financing(session, ctx.actor(session), line_id, update, today=ctx.today)
     print(line_id)
     return 0

@@ -46,7 +46,7 @@ def test_an_advisors_day(base: Path) -> None:
        "--due", "15/12/2026")
     line = ok(base, "financing", "add", project, "--instrument", "pret_honneur", "--amount", "15 000,50",
               "--funder", "France Active Centre-Val de Loire", "--requested-on", "01/10/2026").out.strip()
-    ok(base, "financing", "update", line, "--status", "accorde", "--amount", "15 000,50", "--granted", "12 000",
+    ok(base, "financing", "update", line[:8], "--status", "accorde", "--amount", "15 000,50", "--granted", "12 000",
        "--decided-on", "05/11/2026")
     # AND a France Active advisor to receive the referral
     lea = ok(base, "advisor", "add", "--name", "Léa Durand", "--structure", "fa-cvl").out.strip()
@@ -142,7 +142,8 @@ def test_unknown_commune_suggests_close_names(base: Path) -> None:
         (("financing", "add", "{p}", "--instrument", "don", "--amount", "100"), "--instrument"),
         (("financing", "add", "{p}", "--instrument", "pret_honneur", "--amount", "100", "--status", "refuse",
           "--granted", "50"), "Montant accordé"),
-        (("financing", "update", "pas-un-id", "--status", "accorde", "--amount", "100"), "Ligne de financement"),
+        (("financing", "update", "pas-un-id", "--status", "accorde", "--amount", "100"), "Ligne de financement : identifiant"),
+        (("financing", "update", "0000000000", "--status", "accorde", "--amount", "100"), "Ligne de financement introuvable"),
         (("referral", "add", "{p}", "--to", "urscop", "--motive", "x"), "propre structure"),
         (("referral", "add", "{p}", "--to", "fa-cvl", "--dispositif", "CAP ASSO", "--motive", "x"), "dispositif"),
         (("project", "show", "0000000000"), "introuvable"),
