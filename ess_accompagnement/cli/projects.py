@@ -1,4 +1,4 @@
-"""Commands on projects: add, list, show, edit, phase, appointment add, financing add and update."""
+"""Commands on projects: add, list, show, edit, phase, appointment add, financing add, update and remove."""
 
 from __future__ import annotations
 
@@ -71,6 +71,9 @@ def register(commands: Sub) -> None:
     p.add_argument("--amount", required=True, metavar="MONTANT", help="montant demandé, ex. « 15 000,50 »")
     _financing_figures(p)
     p.set_defaults(handler=cmd_financing_update)
+    p = fin.add_parser("remove", help="retirer une ligne saisie par erreur")
+    p.add_argument("line", metavar="LIGNE", help="identifiant de la ligne de financement (ou ses 6 premiers caractères)")
+    p.set_defaults(handler=cmd_financing_remove)
 
 
 def _financing_figures(p: argparse.ArgumentParser) -> None:
@@ -329,6 +332,14 @@ def cmd_financing_add(ctx: Context) -> int:
         )
         created = financing.add_financing(session, actor, draft, today=ctx.today)
     print(created.id)
+    return 0
+
+
+def cmd_financing_remove(ctx: Context) -> int:
+    with ctx.db().transaction() as session:
+        line_id = financing_id(session, ctx.args.line)
+        financing.remove_financing(session, ctx.actor(session), line_id, now=ctx.now)
+    print(f"Ligne {short(line_id)} retirée du tour de table.")
     return 0
 
 

@@ -48,6 +48,8 @@ def test_an_advisors_day(base: Path) -> None:
               "--funder", "France Active Centre-Val de Loire", "--requested-on", "01/10/2026").out.strip()
     ok(base, "financing", "update", line[:8], "--status", "accorde", "--amount", "15 000,50", "--granted", "12 000",
        "--decided-on", "05/11/2026")
+    mistake = ok(base, "financing", "add", project, "--instrument", "garantie", "--amount", "1").out.strip()
+    assert "retirée du tour de table" in ok(base, "financing", "remove", mistake).out  # gone from the story
     # AND a France Active advisor to receive the referral
     lea = ok(base, "advisor", "add", "--name", "Léa Durand", "--structure", "fa-cvl").out.strip()
     referral = ok(base, "referral", "add", project, "--to", "France Active Centre-Val de Loire", "--dispositif", "Fonds de confiance",

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ess_accompagnement.domain import financing
 from ess_accompagnement.domain.changes import Changes
 from ess_accompagnement.domain.codes import Instrument
-from ess_accompagnement.domain.entities import Project, Referral
+from ess_accompagnement.domain.entities import Financing, Project, Referral
 from ess_accompagnement.reports.summary import Variant
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.labels import capitalised
@@ -107,8 +107,8 @@ def test_double_click_on_an_appointment_opens_it(page: ProjectPage) -> None:
 
 
 
-def test_a_line_of_the_tour_de_table_is_followed_from_its_row(qtbot: QtBot, ui_ctx: AppContext,
-                                                              page: ProjectPage) -> None:
+def test_a_line_of_the_tour_de_table_is_followed_from_its_row(qtbot: QtBot, ui_ctx: AppContext, page: ProjectPage,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN the project has a financing line (added if the demo gave it none)
     if not page.data.financing:
         with ui_ctx.db.transaction() as session:
@@ -128,6 +128,14 @@ def test_a_line_of_the_tour_de_table_is_followed_from_its_row(qtbot: QtBot, ui_c
     assert (page.dialog_factory.last.key, page.dialog_factory.last.args[1:]) == ("financing_followup", (line.id,))
     page.financing_table.doubleClicked.emit(page.financing_table.model().index(0, 1))
     assert len(page.dialog_factory.calls) == 2
+    # AND a line recorded by mistake is taken back from its context menu, once confirmed
+    remove = page.remove_financing_action
+    assert remove in page.financing_table.actions() and remove.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *_args, **_kwargs: QMessageBox.StandardButton.Yes)
+    remove.trigger()
+    assert ui_ctx.tasks.wait_idle()
+    with ui_ctx.db.read() as session:
+        assert session.get(Financing, line.id).deleted_at is not None
 
 def test_answer_needs_an_incoming_referral(page: ProjectPage) -> None:
     # GIVEN only referrals sent by the advisor's structure

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -30,12 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ess_accompagnement.domain import financing
 from ess_accompagnement.domain.codes import AdvisorRole
+from ess_accompagnement.domain.entities import utcnow
 from ess_accompagnement.domain.errors import UserFacingError
 from ess_accompagnement.domain.queries.project_records import ProjectPageData, project_page_data
 from ess_accompagnement.domain.referrals import RECEIVER_TRANSITIONS
 from ess_accompagnement.reports.summary import Variant
 from ess_accompagnement.ui.context import AppContext
+from ess_accompagnement.ui.labels import capitalised
 from ess_accompagnement.ui.models.financing_model import FinancingModel, FinancingTotalsModel
 from ess_accompagnement.ui.models.holders_model import HoldersModel
 from ess_accompagnement.ui.models.notes_model import NotesModel
@@ -44,7 +48,7 @@ from ess_accompagnement.ui.models.project_appointments_model import ProjectAppoi
 from ess_accompagnement.ui.models.referrals_model import ProjectReferralsTableModel
 from ess_accompagnement.ui.models.rows_model import RowRole
 from ess_accompagnement.ui.models.timeline_model import KIND_LABELS, TimelineModel, kind_label
-from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.ops import Op, Query
 from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.dialog_launcher import DialogFactory, launch, load_dialog
 from ess_accompagnement.ui.widgets.project_header import ProjectHeader
@@ -270,6 +274,13 @@ class ProjectPage(QWidget):
         self.holders_table.selectionModel().currentChanged.connect(self._update_actions)
         self.financing_table.selectionModel().currentChanged.connect(self._update_actions)
         self.financing_table.doubleClicked.connect(lambda _index: self.follow_financing())
+        # a line's own actions, on a right click: follow it, or take back a line recorded by mistake (Delete,
+        # while the focus is in the table only)
+        self.financing_table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.financing_table.addAction(self.actions_by_name["follow_financing"])
+        self.remove_financing_action = screen_action(self.financing_table, "remove_financing",
+                                                     self.tr("Retirer la &ligne…"), QKeySequence.StandardKey.Delete,
+                                                     self.remove_financing)
         self.financing_table.activated.connect(lambda _index: self.follow_financing())
         self.referrals_table.doubleClicked.connect(self._on_referral_activated)
         self.timeline.activated.connect(self._on_timeline_activated)
@@ -279,12 +290,13 @@ class ProjectPage(QWidget):
         for action in self.actions_by_name.values():
             action.setEnabled(loaded)
         self.actions_by_name["answer"].setEnabled(self.selected_answerable_referral() is not None)
-        self.actions_by_name["follow_financing"].setEnabled(
-            self.can_edit_members() and current_row(self.financing_table) is not None)
+        line_chosen = self.can_edit() and current_row(self.financing_table) is not None
+        self.actions_by_name["follow_financing"].setEnabled(line_chosen)
+        self.remove_financing_action.setEnabled(line_chosen)
         self._update_member_buttons()
 
     def _update_member_buttons(self) -> None:
-        editable, selected = self.can_edit_members(), current_row(self.holders_table) is not None
+        editable, selected = self.can_edit(), current_row(self.holders_table) is not None
         self.member_buttons["add_member"].setEnabled(editable)
         self.member_buttons["change_role"].setEnabled(editable and selected)
         self.member_buttons["remove_member"].setEnabled(editable and selected)
@@ -310,8 +322,9 @@ class ProjectPage(QWidget):
         Query(self, lambda s: project_page_data(s, project_id, reader_structure_id=structure_id, today=today),
               ctx=ctx).success(self._show).failure(self._show_failure).run()
 
-    def can_edit_members(self) -> bool:
-        """Whether the acting advisor may change the members: a writer of the project's lead structure."""
+    def can_edit(self) -> bool:
+        """Whether the acting advisor may change the project (members, financing lines): a writer of its lead
+        structure."""
         return (self.data is not None and self.data.detail.lead_structure_id == self.ctx.structure_id
                 and self.ctx.actor.role is not AdvisorRole.LECTURE)
 
@@ -360,21 +373,35 @@ class ProjectPage(QWidget):
     def follow_financing(self) -> None:
         """The funder's decision, the payment or a correction of the selected line of the tour de table."""
         line = current_row(self.financing_table)
-        if line is not None and self.can_edit_members():
+        if line is not None and self.can_edit():
             launch(self.dialog_factory, "financing_followup", self.ctx, line.id, parent=self)
 
+    def remove_financing(self) -> None:
+        """Take back the selected line of the tour de table (recorded by mistake), after confirmation."""
+        line = current_row(self.financing_table)
+        if line is None or not self.can_edit():
+            return
+        what = " — ".join(part for part in (capitalised(line.instrument), line.funder) if part)
+        answer = QMessageBox.question(self, self.tr("Retirer la ligne de financement"), self.tr(
+            "Retirer la ligne « {line} » du tour de table ? Elle ne comptera plus dans les totaux ni dans les "
+            "indicateurs.").format(line=what))
+        if answer == QMessageBox.StandardButton.Yes:
+            line_id = line.id
+            Op(self, lambda session, actor: financing.remove_financing(session, actor, line_id, now=utcnow()),
+               ctx=self.ctx).run()
+
     def add_member(self) -> None:
-        if self.can_edit_members():
+        if self.can_edit():
             launch(self.dialog_factory, "member_add", self.ctx, self.project_id, parent=self)
 
     def change_member_role(self) -> None:
         holder = self.selected_holder()
-        if holder is not None and self.can_edit_members():
+        if holder is not None and self.can_edit():
             launch(self.dialog_factory, "member_role", self.ctx, self.project_id, holder.person_id, parent=self)
 
     def remove_member(self) -> None:
         holder = self.selected_holder()
-        if holder is not None and self.can_edit_members():
+        if holder is not None and self.can_edit():
             launch(self.dialog_factory, "member_remove", self.ctx, self.project_id, holder.person_id, parent=self)
 
     def print_summary(self, variant: Variant) -> None:
