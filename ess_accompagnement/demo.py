@@ -1,7 +1,7 @@
 """A plausible, deterministic demo database: projects accompanied along the chain in Centre-Val de Loire.
 
 ``generate_demo`` fills an initialised database (communes and catalogue loaded) with advisors,
-permanences, holders, projects and five years of their history: phase changes, appointments and
+permanences, holders, projects and ten years of their history: phase changes, appointments and
 next steps, referrals between the catalogue's structures (A VOS ID + Alter'Incub → CAP ASSO → CAP
 Région SCOP-SCIC, France Active garantie and Fonds de confiance, DLA for consolidation, reprise en
 SCOP via the URSCOP…), financing lines (« tours de table ») and notes. The rows follow the domain's
@@ -99,7 +99,8 @@ Row = dict[str, Any]
 P = Phase
 
 CVL_DEPARTEMENTS = ("18", "28", "36", "37", "41", "45")
-HISTORY_DAYS = 5 * 365 + 1
+HISTORY_DAYS = 10 * 365 + 2  # « ten years of records » (issue 3)
+FOLLOW_UP_DAYS = (540, 1460)  # an accompaniment, post-creation follow-up included, lasts 18 months to 4 years
 BATCH_PROJECTS = 2000
 PARALLEL_FROM = 10_000  # projects from which a second process generates the batches
 GENERATORS = 2  # processes generating batches while this one writes
@@ -580,7 +581,7 @@ def _write_generated(connection: Connection, world: World, days: list[dt.date], 
 
 
 def _creation_days(world: World, projects: int) -> list[dt.date]:
-    """The projects' creation days over the last five years (recent ones more frequent), sorted."""
+    """The projects' creation days over the last ten years (recent ones more frequent), sorted."""
     draw = Draw(f"ess-demo:{world.seed}:days")
     first = world.today - dt.timedelta(days=HISTORY_DAYS)
     span = HISTORY_DAYS - 2
@@ -1050,7 +1051,12 @@ class _ProjectMaker:
             status = ProjectStatus.CLOS
         else:
             status = ProjectStatus.ACTIVITE_DEMARREE if roll < 0.55 else ProjectStatus.ACTIF
-            return status, today - dt.timedelta(days=1)
+            follow_up = draw.between(*FOLLOW_UP_DAYS)
+            if age <= follow_up:
+                return status, today - dt.timedelta(days=1)
+            # the accompaniment is over: a started activity goes on without the chain, another project is closed
+            return (status if status is ProjectStatus.ACTIVITE_DEMARREE else ProjectStatus.CLOS,
+                    self.day + dt.timedelta(days=follow_up))
         return status, self.day + dt.timedelta(days=draw.between(60, age - 30))
 
     def _phase_history(self) -> _Phases:
@@ -1064,7 +1070,9 @@ class _ProjectMaker:
                 break
             steps.append((following, day))
         if self.status is ProjectStatus.ACTIVITE_DEMARREE and steps[-1][0] is P.EMERGENCE:
-            self.status = ProjectStatus.ACTIF
+            # never left émergence: still looking for its activity, or given up once the accompaniment ended
+            self.status = ProjectStatus.ACTIF if self.end >= self.world.today - dt.timedelta(days=1) \
+                else ProjectStatus.CLOS
         return _Phases(steps)
 
     def _next_phase(self, steps: list[tuple[Phase, dt.date]]) -> Phase | None:
@@ -1176,7 +1184,7 @@ class _ProjectMaker:
         days = [self.day] + sorted(draw.day(self.day, self.end) for _ in range(count - 1))
         for day in days:
             self._appointment(min(max(_weekday(day), self.day), self.end), planned=False)
-        if self.status in (ProjectStatus.ACTIF, ProjectStatus.ACTIVITE_DEMARREE) and draw.chance(0.4):
+        if self.end >= self.world.today - dt.timedelta(days=1) and draw.chance(0.4):  # still accompanied
             self._appointment(_weekday(self.world.today + dt.timedelta(days=draw.between(2, 60))), planned=True)
 
     def _appointment(self, day: dt.date, *, planned: bool) -> None:
