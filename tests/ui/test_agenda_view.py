@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
 
+from ess_accompagnement.domain.entities import Advisor, Appointment
 from ess_accompagnement.domain.queries.agenda import Scope
 from ess_accompagnement.domain.validation import PARIS
 from ess_accompagnement.ui.context import AppContext
@@ -53,7 +55,20 @@ def test_navigation_and_holidays(qtbot: QtBot, view: AgendaView) -> None:
     assert view.next_action.shortcut().toString() == "PgDown"
 
 
-def test_structure_scope_shows_colleagues_appointments(qtbot: QtBot, view: AgendaView) -> None:
+def colleagues_day(ctx: AppContext) -> dt.date:
+    """The latest day before DEMO_TODAY on which the owner's colleagues held an appointment (the demo spreads
+    ten years of them, so the current week may have none)."""
+    with ctx.db.read() as session:
+        starts = session.execute(
+            select(func.max(Appointment.starts_at)).join(Advisor, Advisor.id == Appointment.advisor_id)
+            .where(Advisor.structure_id == ctx.structure_id, Appointment.deleted_at.is_(None),
+                   Appointment.starts_at < dt.datetime.combine(DEMO_TODAY, dt.time.min, tzinfo=PARIS))).scalar_one()
+    assert starts is not None, "the demo gives the owner's structure colleagues with appointments"
+    return starts.astimezone(PARIS).date()
+
+
+def test_structure_scope_shows_colleagues_appointments(qtbot: QtBot, view: AgendaView, ui_ctx: AppContext) -> None:
+    load(qtbot, view, lambda: view.go_to(colleagues_day(ui_ctx)))
     assert view.week.appointments == ()  # the owner advisor has none in the demo
     load(qtbot, view, lambda: view.set_scope_index(view.scope.findData(Scope.STRUCTURE)))
     assert view.week.appointments
@@ -75,7 +90,8 @@ def test_keyboard_creates_an_appointment_at_the_cursor(qtbot: QtBot, view: Agend
     assert "mer. 11 mars 09:30" in grid.accessibleDescription()
 
 
-def test_enter_or_double_click_on_an_appointment_opens_it(qtbot: QtBot, view: AgendaView) -> None:
+def test_enter_or_double_click_on_an_appointment_opens_it(qtbot: QtBot, view: AgendaView, ui_ctx: AppContext) -> None:
+    load(qtbot, view, lambda: view.go_to(colleagues_day(ui_ctx)))
     load(qtbot, view, lambda: view.set_scope_index(1))
     item = view.week.appointments[0]
     grid = view.grid
