@@ -1,6 +1,7 @@
 """Benchmark: a year of indicators (``domain.indicators.compute_indicators``) on a large database.
 
-Target: under 1 s for a year on 100 000 projects and about 1 000 000 appointments. Run
+Target: under 1 s for a year on 100 000 projects and about 1 000 000 appointments (the demo's ten years
+of records, in which the last complete year has about 40 000 projects accompanied and 143 000 appointments). Run
 ``python -m benchmarks.bench_indicators PATH [--year YYYY] [--runs N]`` (PATH: for instance
 ``benchmarks/work/bench.db``, made by ``ess-acc demo --projects 100000``). The database is copied to a
 temporary folder first (with its ``-wal`` file if one is pending) and only the copy is opened: the

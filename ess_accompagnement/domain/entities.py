@@ -212,6 +212,8 @@ class PhaseChange(Synced, Base):
         Index("ix_phase_change_project_date", "project_id", "effective_date"),
         # indicators: « first phase change recorded by this structure » probes
         Index("ix_phase_change_project_owner_date", "project_id", "owner_structure_id", "effective_date"),
+        # indicators: a period's phase changes as one range of an index that holds all they read
+        Index("ix_phase_change_date_covering", "effective_date", "deleted_at", "project_id", "owner_structure_id"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"))
@@ -303,6 +305,8 @@ class Referral(Synced, Base):
         Index("ix_referral_project_to_answered", "project_id", "to_structure_id", "answered_on"),
         # indicators: « activité démarrée » outcomes (all projects, or one), without reading the referral rows
         Index("ix_referral_outcome_project", "outcome", "project_id", "closed_on", "deleted_at"),
+        # indicators: « first accepted referral to this dispositif » probes, from the index alone
+        Index("ix_referral_project_dispositif", "project_id", "to_dispositif_id", "answered_on", "deleted_at", "answer"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"), index=True)
@@ -334,6 +338,10 @@ class Financing(Synced, Base):
     """One line of a project's « tour de table »: an instrument from a funder or dispositif."""
 
     __tablename__ = "financing"
+    __table_args__ = (
+        # indicators: « first line of this dispositif granted » probes, from the index alone
+        Index("ix_financing_project_dispositif", "project_id", "dispositif_id", "decided_on", "deleted_at", "status"),
+    )
 
     project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"), index=True)
     instrument: Mapped[codes.Instrument] = mapped_column(_enum(codes.Instrument, "instrument"))

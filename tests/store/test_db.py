@@ -14,7 +14,7 @@ from ess_accompagnement.domain.codes import StructureKind
 from ess_accompagnement.domain.entities import SYNCED_MODELS, Base, Structure
 from ess_accompagnement.domain.ids import new_id
 from ess_accompagnement.store import derived, migrate
-from ess_accompagnement.store.db import Database, make_engine, open_database
+from ess_accompagnement.store.db import MAPPED_READ_BYTES, Database, make_engine, memory_mapped, open_database
 
 
 def test_pragmas_on_every_connection(db: Database) -> None:
@@ -22,6 +22,20 @@ def test_pragmas_on_every_connection(db: Database) -> None:
         values = {name: session.execute(text(f"PRAGMA {name}")).scalar()
                   for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")}
     assert values == {"journal_mode": "wal", "foreign_keys": 1, "synchronous": 2, "busy_timeout": 5000}
+
+
+def test_a_long_read_is_memory_mapped_then_the_map_is_dropped(db: Database) -> None:
+    # GIVEN a read WHEN a long read runs under memory_mapped THEN the file is mapped during it, not after
+    with db.read() as session:
+        assert session.execute(text("PRAGMA mmap_size")).scalar() == 0
+        tables = session.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+        with memory_mapped(session):
+            assert session.execute(text("PRAGMA mmap_size")).scalar() == MAPPED_READ_BYTES
+            assert session.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one() == tables > 0
+        assert session.execute(text("PRAGMA mmap_size")).scalar() == 0
+        with pytest.raises(RuntimeError), memory_mapped(session):  # even when the read fails
+            raise RuntimeError("boom")
+        assert session.execute(text("PRAGMA mmap_size")).scalar() == 0
 
 
 def test_upgrade_of_an_empty_database_reaches_head(tmp_path: Path) -> None:
