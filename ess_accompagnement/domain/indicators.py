@@ -67,13 +67,15 @@ the file through a memory map (``store.db.memory_mapped``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import json
 import logging
 import statistics
 import uuid
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -101,8 +103,6 @@ from ess_accompagnement.domain.errors import ValidationError
 from ess_accompagnement.domain.indicators_sql import (  # noqa: F401 - RURAL_POPULATION, UNKNOWN: re-exported
     _ACTIVITY_INSERTS,
     _ACTIVITY_TABLE,
-    _COMMUNE_INSERT,
-    _COMMUNE_TABLE,
     _ENTERED_DISPOSITIF,
     _ENTERED_STRUCTURE,
     _ENTERED_TABLE,
@@ -233,16 +233,29 @@ class Scope:
 class ProjectIds(Sequence[uuid.UUID]):
     """The ids of the projects behind a figure, each once, in id order.
 
-    Kept as the text the database aggregated (32-digit hex ids joined by commas) until read: a year
-    of figures names hundreds of thousands of ids, and parsing them all would cost more than the
-    figures themselves.
+    Kept as the text the database aggregated (32-digit hex ids joined by commas), or as a function that
+    lists the hex ids, until read: a year of figures names hundreds of thousands of ids, and parsing them
+    all would cost more than the figures themselves, when an advisor looks behind one or two.
     """
 
     packed: str = ""
+    source: Callable[[], Iterable[str]] | None = field(default=None, repr=False)  # used instead of packed
+
+    @classmethod
+    def union(cls, parts: Iterable[ProjectIds]) -> ProjectIds:
+        """The projects behind any of ``parts`` (read when the union is)."""
+        parts = tuple(parts)
+        return cls(source=lambda: [hex_id for part in parts for hex_id in part.hexes()])
+
+    def hexes(self) -> Iterable[str]:
+        """The hex ids as given (repeats possible), without parsing them."""
+        if self.source is not None:
+            return self.source()
+        return self.packed.split(",") if self.packed else ()
 
     @functools.cached_property
     def _ids(self) -> tuple[uuid.UUID, ...]:
-        return tuple(uuid.UUID(h) for h in sorted(set(self.packed.split(",")))) if self.packed else ()
+        return tuple(uuid.UUID(h) for h in sorted(set(self.hexes())))
 
     @overload
     def __getitem__(self, index: int) -> uuid.UUID: ...
@@ -348,7 +361,7 @@ def find_figure(indicators: Indicators, key: str, bucket: str = TOTAL) -> Figure
 def compute_indicators(session: Session, scope: Scope) -> Indicators:
     """Every indicator of ``scope``, as of its end date (temporary tables, dropped before returning)."""
     run = _Run(session, scope)
-    with memory_mapped(session):
+    with memory_mapped(session), _collector_paused():
         try:
             run.prepare()
             figures = [*run.accompanied(), *run.holders(), *run.pipeline(), *run.referrals(), *run.appointments(),
@@ -357,6 +370,19 @@ def compute_indicators(session: Session, scope: Scope) -> Indicators:
             run.drop()
     logger.debug("indicators computed: %d figures", len(figures))
     return Indicators(scope, tuple(figures))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: the computation makes hundreds of thousands of rows (tuples), none
+    in a cycle, and the collector would walk them again and again as they pile up (about 4 % of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---- Computation ---------------------------------------------------------------------------------
@@ -428,12 +454,10 @@ class _Run:
         for statement in _ACTIVITY_INSERTS:
             self.sql(statement.format(structure=self.only("structure_id"), owner=self.only("a.owner_structure_id"),
                                       scope=self.in_scope("a")))
-        self.sql(_COMMUNE_TABLE)
-        self.sql(_COMMUNE_INSERT)
         self.sql(_PROJECTS_TABLE)
         # A few projects: probe each one's referrals; many: one scan of the referrals, looked up.
-        started = f"EXISTS ({_STARTED_BY_REFERRAL} AND r.project_id = p.id)" \
-            if self.params["structure"] is not None else f"p.id IN ({_STARTED_BY_REFERRAL})"
+        started = f"EXISTS ({_STARTED_BY_REFERRAL} AND r.project_id = ps.project_id)" \
+            if self.params["structure"] is not None else f"ps.project_id IN ({_STARTED_BY_REFERRAL})"
         self.sql(_PROJECTS_INSERT.format(started=started))
 
     def _scope_table(self) -> None:
@@ -469,11 +493,12 @@ class _Run:
 
     def figures(self, indicator: str, dimension: Dimension, rows: Iterable[Row], label: Labeller,
                 unit: Callable[[Any], Decimal] | None = None) -> Iterator[Figure]:
-        """Figures from rows (bucket, count, packed project ids[, raw value])."""
+        """Figures from rows (bucket, count, packed project ids or ProjectIds[, raw value])."""
         for row in rows:
             code, name = label(row[0])
             value = unit(row[3]) if unit is not None else None
-            yield Figure(indicator, dimension, code, name, int(row[1]), ProjectIds(row[2] or ""), value)
+            ids = row[2] if isinstance(row[2], ProjectIds) else ProjectIds(row[2] or "")
+            yield Figure(indicator, dimension, code, name, int(row[1]), ids, value)
 
     def grouped(self, indicator: str, dimension: Dimension, select: str, label: Labeller,
                 unit: Callable[[Any], Decimal] | None = None) -> Iterator[Figure]:
@@ -482,18 +507,17 @@ class _Run:
         return self.figures(indicator, dimension, rows, label, unit)
 
     def accompanied(self) -> Iterator[Figure]:
-        """One read of the projects accompanied, grouped in memory by each of their dimensions.
+        """One read of the projects accompanied, counted in memory by each of their dimensions.
 
-        Seven GROUP BYs would sort the same rows seven times; grouping the fetched rows costs less.
+        Seven GROUP BYs would sort the same rows seven times. Each figure lists its projects from the rows
+        read only when asked (``ProjectIds.source``).
         """
         self.projects = self.rows(f"SELECT project_id, {', '.join(_PROJECT_COLUMNS.values())}, jobs_created, "
                                   "jobs_maintained FROM _ind_projects")
         columns = list(zip(*self.projects, strict=True)) or [()] * (len(PROJECT_DIMENSIONS) + 3)
         for index, dimension in enumerate(PROJECT_DIMENSIONS, start=1):
-            groups: defaultdict[Any, list[str]] = defaultdict(list)
-            for code, project in zip(columns[index], columns[0], strict=True):
-                groups[code].append(project)
-            rows = [(code, len(ids), ",".join(ids)) for code, ids in sorted(groups.items(), key=_biggest_first)]
+            counts = sorted(Counter(columns[index]).items(), key=lambda item: (-item[1], item[0] is not None, item[0]))
+            rows = [(code, count, _matching(columns[0], columns[index], code)) for code, count in counts]
             figures = self.figures("projets_accompagnes", dimension, rows, self._labeller(dimension))
             yield from _with_total(list(figures)) if dimension is Dimension.PHASE else figures
         yield from self.grouped("projets_accompagnes", Dimension.STRUCTURE,
@@ -583,10 +607,10 @@ class _Run:
     def jobs(self) -> Iterator[Figure]:
         """The ETP recorded on the projects accompanied (read once by ``accompanied``)."""
         for indicator, column in (("emplois_crees", -2), ("emplois_maintenus", -1)):
-            counted = [(row[0], row[column]) for row in self.projects if row[column] is not None]
-            if counted:
-                yield Figure(indicator, Dimension.ALL, TOTAL, "ensemble", len(counted),
-                             ProjectIds(",".join(p for p, _ in counted)), _cents(sum(v for _, v in counted)))
+            values = [row[column] for row in self.projects if row[column] is not None]
+            if values:
+                ids = ProjectIds(source=lambda rows=self.projects, c=column: [r[0] for r in rows if r[c] is not None])
+                yield Figure(indicator, Dimension.ALL, TOTAL, "ensemble", len(values), ids, _cents(sum(values)))
 
     def financing(self) -> Iterator[Figure]:
         for indicator, when, amount in (
@@ -605,15 +629,14 @@ def _with_total(figures: list[Figure]) -> Iterator[Figure]:
     if figures:
         first = figures[0]
         value = sum((f.value or Decimal(0) for f in figures), Decimal(0)) if first.value is not None else None
-        packed = ",".join(f.project_ids.packed for f in figures if f.project_ids.packed)
         yield Figure(first.indicator, Dimension.ALL, TOTAL, "ensemble", sum(f.count for f in figures),
-                     ProjectIds(packed), value)
+                     ProjectIds.union(f.project_ids for f in figures), value)
     yield from figures
 
 
-def _biggest_first(item: tuple[Any, list[str]]) -> tuple[int, bool, Any]:
-    """SQL's « ORDER BY count DESC, code » (NULL first) for a (code, ids) group."""
-    return -len(item[1]), item[0] is not None, item[0]
+def _matching(ids: Sequence[str], codes: Sequence[Any], code: Any) -> ProjectIds:
+    """The ids whose code is ``code`` (two columns of the same rows), listed when read."""
+    return ProjectIds(source=lambda: [i for i, c in zip(ids, codes, strict=True) if c == code])
 
 
 def _summed(rows: Sequence[Row], column: int) -> list[tuple[Any, int, str]]:

@@ -19,7 +19,7 @@ UNKNOWN = "inconnu"
 
 # ---- Tables ------------------------------------------------------------------------------------------
 
-_TEMP_TABLES = ("_ind_scope", "_ind_deleted", "_ind_commune", "_ind_rdv_keys", "_ind_ref", "_ind_fin", "_ind_pc", "_ind_activity",
+_TEMP_TABLES = ("_ind_scope", "_ind_deleted", "_ind_rdv_keys", "_ind_ref", "_ind_fin", "_ind_pc", "_ind_activity",
                 "_ind_projects", "_ind_entered")
 _ACCEPTED = f"r.answered_on IS NOT NULL AND r.answer <> '{ReferralStatus.REFUSEE.value}'"
 _GRANTED = "('" + "', '".join(s.value for s in (FinancingStatus.ACCORDE, FinancingStatus.VERSE)) + "')"
@@ -99,30 +99,24 @@ _STARTED_BY_REFERRAL = f"""SELECT r.project_id FROM referral r WHERE r.deleted_a
     AND r.outcome = '{ReferralOutcome.ACTIVITE_DEMARREE.value}' AND r.closed_on <= :end"""
 
 # The phase as of :end: the current one (derived project_state) when it started on or before :end,
-# else the latest phase change dated on or before :end (same order as project_state).
+# else the latest phase change dated on or before :end (same order as project_state). Everything else is
+# the copy project_state keeps of the project and its commune: one narrow row per project.
 _PROJECTS_TABLE = """CREATE TEMP TABLE _ind_projects (project_id CHAR(32) PRIMARY KEY, phase, status, legal_form,
     sector, departement, epci, territory, jobs_created, jobs_maintained, started)"""
 _PROJECTS_INSERT = f"""INSERT INTO _ind_projects
-SELECT p.id,
+SELECT ps.project_id,
     CASE WHEN ps.phase_since <= :end THEN ps.phase ELSE
         coalesce((SELECT pc.phase FROM phase_change pc
-                  WHERE pc.project_id = p.id AND pc.deleted_at IS NULL AND pc.effective_date <= :end
+                  WHERE pc.project_id = ps.project_id AND pc.deleted_at IS NULL AND pc.effective_date <= :end
                   ORDER BY pc.effective_date DESC, pc.created_at DESC, pc.id DESC LIMIT 1), '{UNKNOWN}') END,
-    p.status, p.legal_form, coalesce(p.sector, '{UNKNOWN}'),
-    coalesce(c.departement, '{UNKNOWN}'), coalesce(c.epci, '{UNKNOWN}'), coalesce(c.territory, '{UNKNOWN}'),
-    p.jobs_created, p.jobs_maintained,
-    p.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}' OR {{started}}
+    ps.status, ps.legal_form, coalesce(ps.sector, '{UNKNOWN}'),
+    coalesce(ps.departement, '{UNKNOWN}'), coalesce(ps.epci_siren, '{UNKNOWN}'),
+    CASE WHEN ps.commune_population IS NULL THEN '{UNKNOWN}'
+         WHEN ps.commune_population < {RURAL_POPULATION} THEN 'rurale' ELSE 'urbaine' END,
+    ps.jobs_created, ps.jobs_maintained,
+    ps.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}' OR {{started}}
 FROM (SELECT DISTINCT project_id FROM _ind_activity) a
-JOIN project p ON p.id = a.project_id AND p.deleted_at IS NULL
-LEFT JOIN project_state ps ON ps.project_id = p.id
-LEFT JOIN _ind_commune c ON c.code = p.commune_code"""
-
-# The few columns of the communes the projects table needs: probing this small table costs less than
-# reaching into the commune table's wide rows once per project.
-_COMMUNE_TABLE = """CREATE TEMP TABLE _ind_commune (code TEXT PRIMARY KEY, departement, epci, territory) WITHOUT ROWID"""
-_COMMUNE_INSERT = f"""INSERT INTO _ind_commune SELECT code, departement, epci_siren,
-    CASE WHEN population IS NULL THEN NULL WHEN population < {RURAL_POPULATION} THEN 'rurale' ELSE 'urbaine' END
-FROM commune"""
+JOIN project_state ps ON ps.project_id = a.project_id AND ps.live = 1"""
 
 # The holders of the projects accompanied, counted per (gender, age band) in one sort; the caller sums
 # them by gender and by age. CROSS JOIN keeps the projects accompanied as the outer loop (else SQLite scans

@@ -217,7 +217,7 @@ def format_cell(kind: Kind, value: Any) -> str:
 
 
 def _union(figures: Sequence[ind.Figure]) -> ind.ProjectIds:
-    return ind.ProjectIds(",".join(f.project_ids.packed for f in figures if f.project_ids.packed))
+    return ind.ProjectIds.union(f.project_ids for f in figures)
 
 
 def _total(figures: ind.Indicators, indicator: str) -> ind.Figure | None:

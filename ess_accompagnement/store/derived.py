@@ -18,7 +18,9 @@ ignore them, see migrations/env.py.) A bulk load may drop the triggers, insert, 
   current phase (latest phase change by date), the date of last activity (the latest dated event:
   phase change, appointment held, referral step, note, financing step — planned appointments are
   not activity), and copies of the project's sort key, status, lead structure and advisor, commune,
-  département and EPCI, with indexes that serve the list's filters in title order.
+  département and EPCI, with indexes that serve the list's filters in title order; also of its legal
+  form, sector, jobs (raw ``Cents``) and its commune's population, so that a year of indicators reads
+  one narrow row per project instead of the project's and the commune's.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from sqlalchemy import (
 
 logger = logging.getLogger(__name__)
 
-DERIVED_VERSION = "4"
+DERIVED_VERSION = "5"
 _VERSION_KEY = "derived_version"
 DERIVED_TABLES = ("search_key", "search_fts", "search_org", "project_state")
 
@@ -68,6 +70,8 @@ project_state = Table(
     Column("phase_since", Date), Column("last_activity", Date), Column("title_key", String),
     Column("status", String(32)), Column("lead_structure_id", Uuid), Column("lead_advisor_id", Uuid),
     Column("commune_code", String(5)), Column("departement", String(3)), Column("epci_siren", String(9)),
+    Column("legal_form", String(32)), Column("sector", String(32)), Column("jobs_created", Integer),
+    Column("jobs_maintained", Integer), Column("commune_population", Integer),
 )
 
 
@@ -156,14 +160,17 @@ _LATEST_PHASE = """FROM phase_change pc WHERE pc.project_id = p.id AND pc.delete
 def _refresh_state(selector: str) -> str:
     return f"""
     INSERT OR REPLACE INTO project_state(project_id, live, phase, phase_since, last_activity, title_key, status,
-        lead_structure_id, lead_advisor_id, commune_code, departement, epci_siren)
+        lead_structure_id, lead_advisor_id, commune_code, departement, epci_siren, legal_form, sector,
+        jobs_created, jobs_maintained, commune_population)
     SELECT p.id, p.deleted_at IS NULL,
         (SELECT pc.phase {_LATEST_PHASE}),
         (SELECT pc.effective_date {_LATEST_PHASE}),
         {_LAST_ACTIVITY},
         p.sort_key, p.status, p.lead_structure_id, p.lead_advisor_id, p.commune_code,
         (SELECT c.departement FROM commune c WHERE c.code = p.commune_code),
-        (SELECT c.epci_siren FROM commune c WHERE c.code = p.commune_code)
+        (SELECT c.epci_siren FROM commune c WHERE c.code = p.commune_code),
+        p.legal_form, p.sector, p.jobs_created, p.jobs_maintained,
+        (SELECT c.population FROM commune c WHERE c.code = p.commune_code)
     FROM project p WHERE {selector};
     """
 
@@ -210,7 +217,12 @@ CREATE TABLE project_state (
     lead_advisor_id CHAR(32),
     commune_code VARCHAR(5),
     departement VARCHAR(3),
-    epci_siren VARCHAR(9)
+    epci_siren VARCHAR(9),
+    legal_form VARCHAR(32),
+    sector VARCHAR(32),
+    jobs_created INTEGER,
+    jobs_maintained INTEGER,
+    commune_population INTEGER
 );
 CREATE INDEX ix_project_state_title ON project_state (live, title_key, project_id);
 CREATE INDEX ix_project_state_phase ON project_state (live, phase, departement, title_key, project_id);
@@ -235,7 +247,8 @@ def _triggers() -> list[str]:
         _trigger("trg_project_upd", "UPDATE OF title, commune_code, lead_structure_id, deleted_at", "project",
                  _refresh_projects("p.id = NEW.id")),
         _trigger("trg_project_state_upd",
-                 "UPDATE OF sort_key, status, lead_structure_id, lead_advisor_id, commune_code, deleted_at",
+                 "UPDATE OF sort_key, status, lead_structure_id, lead_advisor_id, commune_code, deleted_at, "
+                 "legal_form, sector, jobs_created, jobs_maintained",
                  "project", _refresh_state("p.id = NEW.id")),
         _trigger("trg_member_ins", "INSERT", "project_member", _refresh_projects(by_new_project)),
         _trigger("trg_member_upd", "UPDATE", "project_member",
@@ -252,7 +265,7 @@ def _triggers() -> list[str]:
                  _refresh_structures("s.id = NEW.id") + _refresh_projects("p.lead_structure_id = NEW.id")),
         _trigger("trg_commune_upd", "UPDATE OF name, epci_name, postal_codes", "commune",
                  _refresh_projects("p.commune_code = NEW.code")),
-        _trigger("trg_commune_state_upd", "UPDATE OF departement, epci_siren", "commune",
+        _trigger("trg_commune_state_upd", "UPDATE OF departement, epci_siren, population", "commune",
                  _refresh_state("p.commune_code = NEW.code")),
     ]
     for table, columns in (

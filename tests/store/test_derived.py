@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text, update
 
 from ess_accompagnement.domain import appointments, phases
-from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus, Phase, ProjectStatus
+from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus, LegalForm, Phase, ProjectStatus, Sector
 from ess_accompagnement.domain.entities import Person, Project, ProjectMember, Structure
 from ess_accompagnement.domain.projects import ProjectEdit, edit_project
 from ess_accompagnement.domain.queries.projects import ProjectFilter, project_ids
@@ -136,6 +137,15 @@ def test_project_state_copies_what_the_list_filters_on(world: World) -> None:
     with world.db.read() as session:
         row = session.execute(select(derived.project_state).where(derived.project_state.c.project_id == project)).one()
     assert (row.departement, row.epci_siren, row.status) == ("36", None, "en_veille")
+    # AND what the indicators read: legal form, sector, jobs (hundredths) and the commune's population
+    with world.db.transaction() as session:
+        edit_project(session, world.camille, project, ProjectEdit(
+            legal_form=LegalForm.SCIC, sector=Sector.ALIMENTATION, jobs_created=Decimal("2.5")))
+        session.execute(text("UPDATE commune SET population = 1234 WHERE code = '36044'"))
+    with world.db.read() as session:
+        row = session.execute(select(derived.project_state).where(derived.project_state.c.project_id == project)).one()
+    assert (row.legal_form, row.sector, row.jobs_created, row.jobs_maintained, row.commune_population) == (
+        "scic", "alimentation", 250, None, 1234)
     # WHEN it is deleted THEN the list no longer shows it
     with world.db.transaction() as session:
         session.get(Project, project).deleted_at = dt.datetime.now(dt.UTC)
