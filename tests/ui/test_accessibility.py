@@ -1,4 +1,5 @@
-"""Every dialog of ``ui/dialogs/``: each input has an accessible name, and Tab visits inputs in form order.
+"""Every dialog of ``ui/dialogs/``: each input has an accessible name, Tab visits inputs in form order, and
+no two visible labels or buttons claim the same Alt letter.
 
 The dialogs are discovered by importing every module of the package, so a new dialog is walked
 without touching this test. Each is built on the demo database with the ids its constructor asks for
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -149,4 +151,39 @@ def test_inputs_are_named_and_tab_follows_the_form(qtbot: QtBot, ui_ctx: AppCont
         expected = form_order(dialog)
         visited = [w for w in focus_chain(dialog) if w in expected]
         assert [w.accessibleName() for w in visited] == [w.accessibleName() for w in expected]
+        dialog.close()
+
+
+def alt_letter(text: str) -> str | None:
+    """The letter Alt+letter reaches in a Qt text (« Ré&sumé » → « s »; « && » is a plain ampersand)."""
+    index = text.replace("&&", "\0\0").find("&")
+    return text[index + 1].lower() if 0 <= index < len(text) - 1 else None
+
+
+def alt_letters(dialog: QDialog) -> dict[str, list[str]]:
+    """Each Alt letter of the dialog's visible labels (with a buddy) and buttons, with the texts claiming it."""
+    claimed: dict[str, list[str]] = {}
+    texts = [w.text() for w in dialog.findChildren(QLabel) if w.buddy() is not None and w.isVisibleTo(dialog)]
+    texts += [w.text() for w in dialog.findChildren(QAbstractButton) if w.isVisibleTo(dialog)]
+    for text in texts:
+        letter = alt_letter(text)
+        if letter is not None:
+            claimed.setdefault(letter, []).append(text)
+    return claimed
+
+
+@pytest.mark.parametrize("cls", dialog_classes(), ids=lambda cls: cls.__name__)
+def test_each_alt_letter_reaches_one_field_or_button(qtbot: QtBot, ui_ctx: AppContext, cls: type[QDialog]) -> None:
+    # An Alt letter claimed twice only moves the focus between the two, and a button sharing it is never
+    # pressed (« &Enregistrer » and « Emplois maintenus (&ETP) » made Alt+E save nothing).
+    for kwargs in variants(cls, _ids(ui_ctx)):
+        dialog = cls(ui_ctx, **kwargs)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert ui_ctx.tasks.wait_idle()
+        QApplication.processEvents()
+        letters = alt_letters(dialog)
+        assert letters, f"{cls.__name__}: no Alt letter at all"
+        shared = {letter: texts for letter, texts in letters.items() if len(texts) > 1}
+        assert shared == {}, f"{cls.__name__}({', '.join(kwargs)}): Alt letters claimed twice: {shared}"
         dialog.close()

@@ -59,7 +59,7 @@ class FinancingDialog(FormDialog):
         self.dispositif = IdCombo()
         self.add_field(form, self.tr("&Dispositif"), self.dispositif, names=("dispositif",))
         self.funder_name = QLineEdit(maxLength=200, placeholderText=self.tr("banque, fondation… absente du catalogue"))
-        self.add_field(form, self.tr("Autre &financeur"), self.funder_name, names=("funder_name",))
+        self.add_field(form, self.tr("Autre fi&nanceur"), self.funder_name, names=("funder_name",))
         self.figures = _FigureFields(self, form)
         self.amount, self.status, self.comment = self.figures.amount, self.figures.status, self.figures.comment
         self.funder.currentIndexChanged.connect(lambda _index: self._offer_dispositifs())
@@ -114,7 +114,7 @@ class FinancingFollowUpDialog(FormDialog):
         self.setMinimumWidth(520)
         form = self.new_form()
         self.line = QLineEdit(readOnly=True)
-        self.add_field(form, self.tr("&Ligne"), self.line, names=("financing",))
+        self.add_field(form, self.tr("Lig&ne"), self.line, names=("financing",))
         self.figures = _FigureFields(self, form)
         self.finish(form)
         self.figures.follow_status()
@@ -170,15 +170,15 @@ class _FigureFields:
         self.granted_amount = AmountEdit(field="amount_granted")
         self.granted_amount.setPlaceholderText(tr("par défaut : le montant demandé"))
         self.granted_row: Row = dialog.add_field(
-            form, tr("Montant &accordé (€)"), self.granted_amount, names=("amount_granted",),
+            form, tr("Montant acc&ordé (€)"), self.granted_amount, names=("amount_granted",),
             check=lambda: self._positive(self.granted_amount, "amount_granted", tr("Montant accordé")))
         self.requested_on = DateEdit(field="requested_on")
         self.requested_on.setPlaceholderText(tr("JJ/MM/AAAA — par défaut : aujourd'hui"))
-        dialog.add_field(form, tr("Date de la &demande"), self.requested_on, names=("requested_on",),
+        dialog.add_field(form, tr("Da&te de la demande"), self.requested_on, names=("requested_on",),
                          check=lambda: self.requested_on.parse())
         self.decided_on = DateEdit(field="decided_on")
         self.decided_on.setPlaceholderText(tr("JJ/MM/AAAA — par défaut : aujourd'hui"))
-        self.decided_row: Row = dialog.add_field(form, tr("Date de la déc&ision"), self.decided_on,
+        self.decided_row: Row = dialog.add_field(form, tr("Date de &la décision"), self.decided_on,
                                                  names=("decided_on",), check=lambda: self.decided_on.parse())
         self.comment = QPlainTextEdit(tabChangesFocus=True, maximumHeight=80)
         dialog.add_field(form, tr("&Commentaire"), self.comment, names=("comment",))

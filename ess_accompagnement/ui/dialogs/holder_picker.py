@@ -104,8 +104,8 @@ class HolderPicker(QGroupBox):
         self.results = QListWidget(maximumHeight=96)
         d.add_field(form, self._t("Personnes trouvées"), self.results)
         self.role = CodedCombo(MemberRole)
-        self.role_row: Row = d.add_field(form, self._t("R&ôle"), self.role, names=("role",))
-        self.add_found = QPushButton(self._t("Ajouter la personne &trouvée"), enabled=False)
+        self.role_row: Row = d.add_field(form, self._t("Rô&le"), self.role, names=("role",))
+        self.add_found = QPushButton(self._t("Ajouter la perso&nne trouvée"), enabled=False)
         form.addRow("", self.add_found)
         d.add_focusable(self.add_found)
         self.first_name, self.last_name = QLineEdit(), QLineEdit()
@@ -113,12 +113,12 @@ class HolderPicker(QGroupBox):
         self.phone = QLineEdit(placeholderText=self._t("facultatif"))
         self._names = [d.add_field(form, self._t("Prénom (nouvelle personne)"), self.first_name, names=("first_name",)),
                        d.add_field(form, self._t("Nom (nouvelle personne)"), self.last_name, names=("last_name",))]
-        d.add_field(form, self._t("Co&urriel"), self.email, names=("email",), check=self._check_email)
-        d.add_field(form, self._t("Télé&phone"), self.phone, names=("phone",), check=self._check_phone)
+        d.add_field(form, self._t("Courriel"), self.email, names=("email",), check=self._check_email)
+        d.add_field(form, self._t("Téléphone"), self.phone, names=("phone",), check=self._check_phone)
         self.warning = QLabel(wordWrap=True, visible=False, objectName="duplicate_warning")
         self.warning.setStyleSheet(WARNING_STYLE)
         form.addRow(self.warning)
-        self.create = QPushButton(self._t("Ajouter comme &nouvelle personne"), enabled=False)
+        self.create = QPushButton(self._t("Ajouter co&mme nouvelle personne"), enabled=False)
         form.addRow("", self.create)
         d.add_focusable(self.create)
         self.chosen = HolderList(single=self._single)
@@ -212,7 +212,7 @@ class HolderPicker(QGroupBox):
 
     def _new_person_edited(self) -> None:
         self._confirmed = None
-        self.create.setText(self._t("Ajouter comme &nouvelle personne"))
+        self.create.setText(self._t("Ajouter co&mme nouvelle personne"))
         self.warning.hide()
         self.create.setEnabled(bool(self.first_name.text().strip() and self.last_name.text().strip()))
 

@@ -37,7 +37,7 @@ class PersonDialog(FormDialog):
         self.gender.set_value(Gender.NON_RENSEIGNE)
         self.add_field(form, self.tr("&Genre"), self.gender, names=("gender",))
         self.birth_year = QLineEdit(maxLength=4, placeholderText=self.tr("AAAA"))
-        self.add_field(form, self.tr("&Année de naissance"), self.birth_year, names=("birth_year",),
+        self.add_field(form, self.tr("Année de na&issance"), self.birth_year, names=("birth_year",),
                        check=self._birth_year)
         self.email, self.phone = QLineEdit(maxLength=200), QLineEdit(maxLength=30)
         self.add_field(form, self.tr("Co&urriel"), self.email, names=("email",), check=self._check_email)
@@ -57,7 +57,7 @@ class PersonDialog(FormDialog):
         self.consent_date_row = self.add_field(form, self.tr("&Date du consentement"), self.consent_date,
                                                names=("consent_date",), check=self._check_consent_date)
         self.scope = CodedCombo(ConsentScope)
-        self.add_field(form, self.tr("Porté&e"), self.scope, names=("consent_scope",))
+        self.add_field(form, self.tr("P&ortée"), self.scope, names=("consent_scope",))
         self.source = CodedCombo(ConsentSource)
         self.add_field(form, self.tr("&Forme"), self.source, names=("consent_source",))
         self.consented.toggled.connect(self._consent_toggled)

@@ -69,33 +69,33 @@ class ProjectDialog(FormDialog):
         self.siret = QLineEdit(maxLength=20, placeholderText=self.tr("14 chiffres"))
         self.add_field(form, self.tr("S&IRET"), self.siret, names=("siret",), check=self._check_siret)
         self.rna = QLineEdit(maxLength=12, placeholderText=self.tr("W suivi de 9 chiffres"))
-        self.add_field(form, self.tr("&RNA"), self.rna, names=("rna",), check=self._check_rna)
+        self.add_field(form, self.tr("RNA"), self.rna, names=("rna",), check=self._check_rna)
         self.prescripteur = CodedCombo(Prescripteur, none_label=none)
-        self.add_field(form, self.tr("Prescri&pteur"), self.prescripteur, names=("prescripteur",))
-        self.innovation = self.add_check(form, self.tr("In&novation sociale"))
-        self.esus = self.add_check(form, self.tr("Agrément ESUS (&obtenu ou visé)"))
-        self.confidential = self.add_check(form, self.tr("Projet confi&dentiel"))
+        self.add_field(form, self.tr("Prescripteur"), self.prescripteur, names=("prescripteur",))
+        self.innovation = self.add_check(form, self.tr("Innovation sociale"))
+        self.esus = self.add_check(form, self.tr("Agrément ESUS (obtenu ou visé)"))
+        self.confidential = self.add_check(form, self.tr("Projet confidentiel"))
         group.setLayout(form)
         return group
 
     def _follow_up_group(self) -> QGroupBox:
         group, form = QGroupBox(self.tr("Accompagnement")), self.new_form()
         self.structure = QLineEdit(readOnly=True)
-        self.add_field(form, self.tr("Structure qui &mène"), self.structure, names=("structure",))
+        self.add_field(form, self.tr("Structure qui mène"), self.structure, names=("structure",))
         self.advisor = IdCombo()
-        self.add_field(form, self.tr("Conseil&ler référent"), self.advisor, names=("advisor",))
+        self.add_field(form, self.tr("C&onseiller référent"), self.advisor, names=("advisor",))
         if self.project_id is None:
             self.phase = CodedCombo(Phase)
-            self.add_field(form, self.tr("P&hase de départ"), self.phase, names=("phase",))
+            self.add_field(form, self.tr("Phase de &départ"), self.phase, names=("phase",))
             self.phase_date = DateEdit(field="phase_date")
             self.phase_date.set_date(self.ctx.today)
             self.add_field(form, self.tr("Date d'entrée dans la phase"), self.phase_date, names=("phase_date",),
                            check=self._check_phase_date, required=True)
         else:
             self.jobs_created = self._jobs_spin()
-            self.add_field(form, self.tr("Emplois créés (ET&P)"), self.jobs_created, names=("jobs_created",))
+            self.add_field(form, self.tr("E&mplois créés (ETP)"), self.jobs_created, names=("jobs_created",))
             self.jobs_maintained = self._jobs_spin()
-            self.add_field(form, self.tr("Emplois maintenus (&ETP)"), self.jobs_maintained, names=("jobs_maintained",))
+            self.add_field(form, self.tr("Emplois mai&ntenus (ETP)"), self.jobs_maintained, names=("jobs_maintained",))
         group.setLayout(form)
         return group
 

@@ -92,7 +92,7 @@ class ReferralAnswerDialog(FormDialog):
         self.outcome = CodedCombo(ReferralOutcome, none_label=self.tr("— choisissez —"))
         self.outcome_row = self.add_field(form, self.tr("Rés&ultat"), self.outcome, names=("outcome",), required=True)
         self.comment = QPlainTextEdit(tabChangesFocus=True, maximumHeight=90)
-        self.add_field(form, self.tr("Comm&entaire"), self.comment, names=("comment",))
+        self.add_field(form, self.tr("Commen&taire"), self.comment, names=("comment",))
         self.set_row_visible(self.reason_row, False)
         self.set_row_visible(self.outcome_row, False)
 
