@@ -9,7 +9,7 @@ from ess_accompagnement.domain import settings
 from ess_accompagnement.domain.appointments import AppointmentDraft, NextStepDraft, add_appointment
 from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus
 from ess_accompagnement.domain.queries.home import NO_CONTACT_DAYS, busiest_advisor, home_data
-from ess_accompagnement.domain.referrals import ReferralDraft, propose
+from ess_accompagnement.domain.referrals import ReferralDraft, propose, record_reminder
 from ess_accompagnement.domain.validation import PARIS
 from tests.worlds import TODAY, World
 
@@ -88,6 +88,22 @@ def test_referrals_waiting_in_both_directions(world: World) -> None:
     assert sent.inbox.total == 0
     assert [(r.other_structure, r.age_days) for r in received.inbox.rows] == [("URSCOP Centre-Val de Loire", 10)]
     assert expiry < 200
+
+
+def test_a_reminder_shows_on_both_sides(world: World) -> None:
+    # GIVEN a referral sent 10 days ago, reminded 3 days ago then today
+    project = world.new_project()
+    with world.db.transaction() as session:
+        referral = propose(session, world.camille, ReferralDraft(project, world.france_active, "Garantie"),
+                           today=TODAY - dt.timedelta(days=10)).id
+    for day in (TODAY - dt.timedelta(days=3), TODAY):
+        with world.db.transaction() as session:
+            record_reminder(session, world.camille, referral, today=day)
+    # WHEN each side reads its home THEN both see the last reminder and how many were sent
+    with world.db.read() as session:
+        received = home_data(session, world.lea.advisor_id, world.lea.structure_id, TODAY)
+    assert [(r.reminded_on, r.reminder_count) for r in home(world).outbox.rows] == [(TODAY, 2)]
+    assert [(r.reminded_on, r.reminder_count) for r in received.inbox.rows] == [(TODAY, 2)]
 
 
 def test_quiet_projects_after_the_threshold(world: World) -> None:

@@ -14,11 +14,11 @@ from pytestqt.qtbot import QtBot
 from ess_accompagnement.domain.appointments import AppointmentDraft, add_appointment
 from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus
 from ess_accompagnement.domain.entities import Project
-from ess_accompagnement.domain.queries.home import AppointmentItem, StepItem, home_data
+from ess_accompagnement.domain.queries.home import AppointmentItem, ReferralItem, StepItem, home_data
 from ess_accompagnement.domain.validation import PARIS
 from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.models.paged import IdRole
-from ess_accompagnement.ui.views.home import HomeView, appointment_cells, days_text, step_cells
+from ess_accompagnement.ui.views.home import HomeView, appointment_cells, days_text, referral_cells, step_cells
 from tests.ui.conftest import DEMO_TODAY
 
 
@@ -108,3 +108,8 @@ def test_cells_formatting() -> None:
     assert appointment_cells(appointment) == ("09:05", "Épicerie", "Permanence — Mairie de Vierzon")
     phone = dataclasses.replace(appointment, mode=AppointmentMode.TELEPHONE)
     assert appointment_cells(phone)[2] == "Téléphone"
+    referral = ReferralItem(uuid.uuid4(), project, "Épicerie", "France Active", dt.date(2026, 3, 1), 14)
+    assert referral_cells(referral) == ("01/03/2026", "14 jours", "", "Épicerie", "France Active")
+    once = dataclasses.replace(referral, reminded_on=dt.date(2026, 3, 10), reminder_count=1)
+    assert referral_cells(once)[2] == "10/03/2026"
+    assert referral_cells(dataclasses.replace(once, reminder_count=3))[2] == "10/03/2026 (3 relances)"

@@ -67,6 +67,8 @@ class ReferralItem:
     other_structure: str  # the sender (inbox) or the receiver (outbox)
     proposed_on: dt.date
     age_days: int
+    reminded_on: dt.date | None = None  # the sender's last reminder (« relance »), seen on both sides
+    reminder_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,8 @@ def _referrals(session: Session, side: ColumnElement[bool], today: dt.date, *,
     first_day = today - dt.timedelta(days=settings.referral_expiry_days(session))
     other = Referral.from_structure_id if incoming else Referral.to_structure_id
     query = (
-        select(Referral.id, Referral.project_id, Project.title, Structure.name, Referral.proposed_on)
+        select(Referral.id, Referral.project_id, Project.title, Structure.name, Referral.proposed_on,
+               Referral.reminded_on, Referral.reminder_count)
         .join(Project, Project.id == Referral.project_id)
         .join(Structure, Structure.id == other)
         .where(side, Referral.deleted_at.is_(None), Project.deleted_at.is_(None), Referral.answer.is_(None),
@@ -190,8 +193,10 @@ def _referrals(session: Session, side: ColumnElement[bool], today: dt.date, *,
         .order_by(Referral.proposed_on, Referral.id)
     )
 
-    def make(id_: uuid.UUID, project_id: uuid.UUID, title: str, structure: str, proposed: dt.date) -> ReferralItem:
-        return ReferralItem(id_, project_id, title, structure, proposed, (today - proposed).days)
+    def make(id_: uuid.UUID, project_id: uuid.UUID, title: str, structure: str, proposed: dt.date,
+             reminded: dt.date | None, reminders: int | None) -> ReferralItem:
+        return ReferralItem(id_, project_id, title, structure, proposed, (today - proposed).days, reminded,
+                            reminders or 0)
 
     return _section(session, query, make)
 

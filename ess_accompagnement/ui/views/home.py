@@ -73,8 +73,17 @@ def step_cells(item: StepItem) -> tuple[str, str, str, str]:
     return short_date(item.due_date), days_text(item.days_late), item.project_title, item.text
 
 
-def referral_cells(item: ReferralItem) -> tuple[str, str, str, str]:
-    return short_date(item.proposed_on), days_text(item.age_days), item.project_title, item.other_structure
+def referral_cells(item: ReferralItem) -> tuple[str, str, str, str, str]:
+    return (short_date(item.proposed_on), days_text(item.age_days), reminder_text(item), item.project_title,
+            item.other_structure)
+
+
+def reminder_text(item: ReferralItem) -> str:
+    """« 12/03/2026 », « 19/03/2026 (2 relances) », or nothing when the sender has not reminded."""
+    if item.reminded_on is None:
+        return ""
+    day = short_date(item.reminded_on)
+    return day if item.reminder_count <= 1 else tr("{day} ({n} relances)").format(day=day, n=item.reminder_count)
 
 
 def quiet_cells(item: QuietProjectItem) -> tuple[str, str, str]:
@@ -103,10 +112,10 @@ def section_specs() -> tuple[SectionSpec, ...]:
                     (tr("Échéance"), tr("Retard"), tr("Projet"), tr("Étape")), step_cells,
                     tr("Aucune étape en retard.")),
         SectionSpec("inbox", tr("Orientations reçues à traiter ({n})"),
-                    (tr("Reçue le"), tr("Attente"), tr("Projet"), tr("De")), referral_cells,
+                    (tr("Reçue le"), tr("Attente"), tr("Relancée le"), tr("Projet"), tr("De")), referral_cells,
                     tr("Aucune orientation en attente de votre réponse.")),
         SectionSpec("outbox", tr("Orientations envoyées sans réponse ({n})"),
-                    (tr("Envoyée le"), tr("Attente"), tr("Projet"), tr("Vers")), referral_cells,
+                    (tr("Envoyée le"), tr("Attente"), tr("Relancée le"), tr("Projet"), tr("Vers")), referral_cells,
                     tr("Toutes vos orientations ont reçu une réponse.")),
         SectionSpec("quiet_projects",
                     tr("Projets sans rendez-vous depuis plus de {days} jours ({n})").replace(
