@@ -130,13 +130,14 @@ GROUP BY 1, 2"""
 _ENTERED_TABLE = """CREATE TEMP TABLE _ind_entered (dimension TEXT, ref_id CHAR(32), project_id CHAR(32),
     PRIMARY KEY (dimension, ref_id, project_id)) WITHOUT ROWID"""
 
-# A project entered a structure's parcours in the period: an entry event in it, none before it.
+# A project entered a structure's parcours in the period: an entry event in it, none before it. (UNION ALL:
+# INSERT OR IGNORE drops the pairs seen twice, so deduplicating the candidates first would sort them twice.)
 # (Both probes go through the (project, structure, date) indexes ix_phase_change_project_owner_date and
 # ix_referral_project_to_answered.)
 _ENTERED_STRUCTURE = f"""INSERT OR IGNORE INTO _ind_entered
 SELECT 'structure', c.structure_id, c.project_id FROM (
     SELECT project_id, structure_id FROM _ind_pc
-    UNION SELECT project_id, to_id FROM _ind_ref r WHERE accepted_in_period
+    UNION ALL SELECT project_id, to_id FROM _ind_ref r WHERE accepted_in_period
 ) c
 WHERE NOT EXISTS (SELECT 1 FROM phase_change e WHERE e.project_id = c.project_id
     AND e.owner_structure_id = c.structure_id AND e.deleted_at IS NULL AND e.effective_date < :start)
@@ -148,7 +149,7 @@ AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND r
 _ENTERED_DISPOSITIF = f"""INSERT OR IGNORE INTO _ind_entered
 SELECT 'dispositif', c.ref_id, c.project_id FROM (
     SELECT project_id, dispositif_id AS ref_id FROM _ind_ref WHERE accepted_in_period AND dispositif_id IS NOT NULL
-    UNION SELECT project_id, dispositif_id FROM _ind_fin WHERE granted_in_period AND dispositif_id IS NOT NULL
+    UNION ALL SELECT project_id, dispositif_id FROM _ind_fin WHERE granted_in_period AND dispositif_id IS NOT NULL
 ) c
 WHERE NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND r.to_dispositif_id = c.ref_id
     AND r.deleted_at IS NULL AND r.answered_on < :start AND {_ACCEPTED})
