@@ -412,6 +412,9 @@ class _Run:
             "departement": s.departement, "epci": s.epci_siren,
             "expiry": settings.referral_expiry_days(self.session),
         }
+        expires_after = dt.timedelta(days=self.params["expiry"] + 1)
+        self.params |= {"expired_from": (s.start - expires_after).isoformat(),
+                        "expired_to": (s.end - expires_after).isoformat()}
 
     def sql(self, statement: str, **extra: Any) -> Any:
         return self.session.execute(text(statement), {**self.params, **extra})

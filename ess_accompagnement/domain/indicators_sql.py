@@ -50,23 +50,25 @@ GROUP BY 1, 2, 3"""
 _RDV_TOTAL = """SELECT count(*) FROM appointment a
 WHERE a.starts_at >= :lo AND a.starts_at < :hi AND a.deleted_at IS NULL AND {scope}"""
 
-# Referrals with something in the period: proposed, answered, started, closed, or expired in it.
+# Referrals with something in the period: proposed, answered, started, closed, or expired in it. A referral
+# expires on proposed_on + expiry + 1 days: that day is in the period when proposed_on is in the period moved
+# back by expiry + 1 days (:expired_from, :expired_to), which spares a date() per row. A few rows have no flag
+# set (proposed just before the period, answered in time): every reader of the table filters on a flag.
 _REF_TABLE = f"""CREATE TEMP TABLE _ind_ref AS
-SELECT * FROM (SELECT r.project_id, r.from_structure_id AS from_id, r.to_structure_id AS to_id,
+SELECT r.project_id, r.from_structure_id AS from_id, r.to_structure_id AS to_id,
     r.to_dispositif_id AS dispositif_id, r.refusal_reason, CAST(julianday(r.answered_on) - julianday(r.proposed_on) AS INTEGER) AS delay,
     r.proposed_on {_PERIOD} AS proposed_in_period,
     r.answered_on {_PERIOD} AS answered_in_period,
     r.answered_on {_PERIOD} AND {_ACCEPTED} AS accepted_in_period,
     r.answered_on {_PERIOD} AND r.answer = '{ReferralStatus.REFUSEE.value}' AS refused_in_period,
     (r.answered_on {_PERIOD} AND {_ACCEPTED}) OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD} AS worked_in_period,
-    date(r.proposed_on, '+' || (:expiry + 1) || ' days') {_PERIOD}
+    r.proposed_on BETWEEN :expired_from AND :expired_to
         AND (r.answered_on IS NULL OR r.answered_on > date(r.proposed_on, '+' || :expiry || ' days'))
         AND (r.cancelled_on IS NULL OR r.cancelled_on > date(r.proposed_on, '+' || :expiry || ' days'))
         AS expired_in_period
   FROM referral r WHERE r.deleted_at IS NULL AND {{scope}}{{filters}}
-    AND (r.proposed_on BETWEEN date(:start, '-' || (:expiry + 1) || ' days') AND :end OR r.answered_on {_PERIOD}
-         OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD}))
-WHERE proposed_in_period OR answered_in_period OR worked_in_period OR expired_in_period"""
+    AND (r.proposed_on BETWEEN :expired_from AND :end OR r.answered_on {_PERIOD}
+         OR r.started_on {_PERIOD} OR r.closed_on {_PERIOD})"""
 
 _FIN_TABLE = f"""CREATE TEMP TABLE _ind_fin AS
 SELECT * FROM (SELECT f.project_id, f.funder_structure_id AS funder_id, f.dispositif_id, f.instrument,
