@@ -7,7 +7,8 @@ import uuid
 
 from ess_accompagnement.domain import settings
 from ess_accompagnement.domain.appointments import AppointmentDraft, NextStepDraft, add_appointment
-from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus
+from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus, ProjectStatus
+from ess_accompagnement.domain.projects import set_status
 from ess_accompagnement.domain.queries.home import NO_CONTACT_DAYS, busiest_advisor, home_data
 from ess_accompagnement.domain.referrals import ReferralDraft, propose, record_reminder
 from ess_accompagnement.domain.validation import PARIS
@@ -68,6 +69,10 @@ def test_overdue_next_steps_with_days_late(world: World) -> None:
     data = home(world)
 
     assert [(s.text, s.days_late) for s in data.overdue_steps.rows] == [("Envoyer le budget", 5)]
+    # WHEN the project is closed THEN its open steps no longer wait on the home screen
+    with world.db.transaction() as session:
+        set_status(session, world.camille, project, ProjectStatus.CLOS, date=TODAY, reason=None, today=TODAY)
+    assert home(world).overdue_steps.total == 0
 
 
 def test_referrals_waiting_in_both_directions(world: World) -> None:

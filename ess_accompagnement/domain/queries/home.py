@@ -24,6 +24,8 @@ from ess_accompagnement.domain.validation import PARIS
 
 NO_CONTACT_DAYS = 90
 """A project led by the advisor with no appointment held for longer than this is listed as « sans contact »."""
+ENDED_STATUSES = (ProjectStatus.CLOS, ProjectStatus.ABANDONNE)
+"""A project in one of these statuses has no step waiting any more (its open steps leave the home screen)."""
 SECTION_LIMIT = 100
 """Rows listed per section (the section's title still counts them all)."""
 BUSY_WINDOW_DAYS = 120
@@ -162,11 +164,12 @@ def _appointments(session: Session, where: list[ColumnElement[bool]], *,
 
 
 def _overdue_steps(session: Session, advisor_id: uuid.UUID, today: dt.date) -> Section[StepItem]:
+    """Steps not done by their due date, latest first; a closed or abandoned project's steps no longer wait."""
     query = (
         select(NextStep.id, NextStep.project_id, Project.title, NextStep.text, NextStep.due_date)
         .join(Project, Project.id == NextStep.project_id)
         .where(NextStep.deleted_at.is_(None), Project.deleted_at.is_(None), NextStep.done_date.is_(None),
-               NextStep.due_date < today,
+               NextStep.due_date < today, Project.status.not_in(ENDED_STATUSES),
                or_(NextStep.advisor_id == advisor_id,
                    (NextStep.advisor_id.is_(None)) & (Project.lead_advisor_id == advisor_id)))
         .order_by(NextStep.due_date.desc(), NextStep.id)
