@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ess_accompagnement import __version__
-from ess_accompagnement.cli import admin, exchange, figures, french_argparse, projects, referrals, reports, sync
+from ess_accompagnement.cli import admin, exchange, figures, french_argparse, projects, referrals, reports, steps, sync
 from ess_accompagnement.cli.context import Context
 from ess_accompagnement.domain.errors import UserFacingError
 
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.register(commands)
     projects.register(commands)
     referrals.register(commands)
+    steps.register(commands)
     exchange.register(commands)
     reports.register(commands)
     figures.register(commands)

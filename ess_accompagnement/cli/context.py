@@ -17,7 +17,7 @@ from ess_accompagnement import paths
 from ess_accompagnement.domain import advisors
 from ess_accompagnement.domain.actors import Actor, load_actor
 from ess_accompagnement.domain.codes import Coded
-from ess_accompagnement.domain.entities import Financing, Project, Referral
+from ess_accompagnement.domain.entities import Financing, NextStep, Project, Referral
 from ess_accompagnement.domain.errors import AmbiguousError, NotFoundError, UserFacingError, ValidationError
 from ess_accompagnement.domain.validation import PARIS, french_date
 from ess_accompagnement.store.db import Database, open_database
@@ -79,7 +79,7 @@ def parse_code(enum_cls: type[E], value: str, option: str) -> E:
     return member  # type: ignore[return-value]
 
 
-def _by_id_prefix(session: Session, model: type[Project] | type[Referral] | type[Financing], text: str,
+def _by_id_prefix(session: Session, model: type[Project] | type[Referral] | type[Financing] | type[NextStep], text: str,
                   label: str) -> uuid.UUID:
     """A row given by its full id, or by the first characters of its id (at least 6), like git."""
     compact = text.strip().lower().replace("-", "")
@@ -107,6 +107,10 @@ def referral_id(session: Session, text: str) -> uuid.UUID:
 
 def financing_id(session: Session, text: str) -> uuid.UUID:
     return _by_id_prefix(session, Financing, text, "Ligne de financement")
+
+
+def step_id(session: Session, text: str) -> uuid.UUID:
+    return _by_id_prefix(session, NextStep, text, "Étape")
 
 
 def short(value: uuid.UUID) -> str:

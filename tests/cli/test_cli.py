@@ -215,6 +215,33 @@ def test_referral_remind_records_the_reminder_and_prints_the_email(base: Path) -
     assert answered.code == 2 and "« acceptée » n'attend plus de réponse" in answered.err
 
 
+def test_a_next_step_is_listed_marked_done_and_reopened(base: Path) -> None:
+    # GIVEN a step set at an appointment on 12/10, due on 15/11: late today (23/11)
+    project = add_project(base)
+    ok(base, "appointment", "add", project[:8], "--date", "12/10/2026 14:30", "--duration", "60", "--mode",
+       "telephone", "--next-step", "Envoyer le prévisionnel", "--due", "15/11/2026")
+    (step,) = ok(base, "step", "list", "--json").json()
+    assert (step["text"], step["days_late"]) == ("Envoyer le prévisionnel", 8)
+    assert "Envoyer le prévisionnel" in ok(base, "step", "list").out
+    # WHEN bad input is given THEN it is refused in French, exit 2, nothing written
+    before = digest(base)
+    for args, message in ((("step", "done", step["id"], "--on", "24/11/2026"), "dans le futur"),
+                          (("step", "done", step["id"], "--on", "11/10/2026"), "précède le rendez-vous du 12/10/2026"),
+                          (("step", "done", "zz"), "Étape : identifiant attendu"),
+                          (("step", "reopen", step["id"]), "n'est pas marquée comme faite")):
+        refused = run(base, *args)
+        assert refused.code == 2 and message in refused.err, (args, refused.err)
+    assert digest(base) == before
+    # WHEN it is marked done by its id prefix THEN it no longer waits, and only once
+    assert "marquée comme faite le 20/11/2026" in ok(base, "step", "done", step["id"][:8], "--on", "20/11/2026").out
+    assert ok(base, "step", "list", "--json").json() == []
+    again = run(base, "step", "done", step["id"][:8])
+    assert again.code == 2 and "déjà marquée comme faite, le 20/11/2026" in again.err
+    # AND reopened (marked by mistake) it waits again
+    assert "rouverte" in ok(base, "step", "reopen", step["id"][:8]).out
+    assert [s["id"] for s in ok(base, "step", "list", "--json").json()] == [step["id"]]
+
+
 def test_argparse_speaks_french(base: Path) -> None:
     result = run(base, "project", "add", "--title", "X")
     assert result.code == 2 and "arguments obligatoires manquants" in result.err

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from ess_accompagnement.domain.appointments import AppointmentDraft, add_appointment
 from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus
-from ess_accompagnement.domain.entities import Project
+from ess_accompagnement.domain.entities import NextStep, Project
 from ess_accompagnement.domain.queries.home import AppointmentItem, ReferralItem, StepItem, home_data
 from ess_accompagnement.domain.validation import PARIS
 from ess_accompagnement.ui.context import AppContext
@@ -70,6 +70,26 @@ def test_enter_on_a_row_opens_its_project(qtbot: QtBot, home: HomeView) -> None:
     table.setCurrentIndex(table.model().index(0, 0))
     with qtbot.waitSignal(home.sig_open_project, timeout=2000):
         qtbot.keyClick(table, Qt.Key.Key_Return)
+
+
+def test_ctrl_enter_marks_an_overdue_step_done(qtbot: QtBot, home: HomeView, busy_ctx: AppContext) -> None:
+    # GIVEN the first overdue step of the list, set by the advisor's structure
+    box = home.section("overdue_steps")
+    before = box.total
+    step = box.model.item(0)
+    with busy_ctx.db.read() as session:
+        assert session.get(NextStep, step.id).owner_structure_id == busy_ctx.structure_id
+    assert "Marquer l'étape comme faite" in [a.text() for a in box.table.actions()]
+    # WHEN the advisor presses Ctrl+Enter on it
+    box.table.setFocus()
+    box.table.setCurrentIndex(box.model.index(0, 0))
+    with qtbot.waitSignal(home.sig_loaded, timeout=5000):
+        qtbot.keyClick(box.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    # THEN it is done today and the list no longer has it
+    with busy_ctx.db.read() as session:
+        assert session.get(NextStep, step.id).done_date == DEMO_TODAY
+    assert box.total == before - 1
+    assert step.id not in [box.model.item(row).id for row in range(box.model.rowCount())]
 
 
 def test_an_appointment_added_today_appears_after_refresh(qtbot: QtBot, home: HomeView, busy_ctx: AppContext) -> None:

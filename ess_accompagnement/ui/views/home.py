@@ -2,6 +2,7 @@
 
 Everything comes from ``domain.queries.home.home_data`` in one ``Query`` on the worker. Each
 section is a compact table with its count in its title; Enter or a double-click opens the project.
+An overdue step is marked done where it is listed: Ctrl+Entrée, or the table's context menu.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from ess_accompagnement.domain import steps
 from ess_accompagnement.domain.codes import AppointmentMode
 from ess_accompagnement.domain.queries.home import (
     NO_CONTACT_DAYS,
@@ -30,7 +32,8 @@ from ess_accompagnement.ui.context import AppContext
 from ess_accompagnement.ui.labels import capitalised
 from ess_accompagnement.ui.models.list_model import RecordsTableModel
 from ess_accompagnement.ui.models.paged import IdRole
-from ess_accompagnement.ui.ops import Query
+from ess_accompagnement.ui.ops import Op, Query
+from ess_accompagnement.ui.widgets.actions import screen_action
 from ess_accompagnement.ui.widgets.lists import dense_table, long_date, short_date, time_of_day
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 
@@ -197,6 +200,12 @@ class HomeView(QWidget):
         self._build_layout()
         for box in self.sections.values():
             box.table.activated.connect(self._on_activated)
+        steps_table = self.sections["overdue_steps"].table
+        self.step_done_action = screen_action(steps_table, "step_done", self.tr("Marquer l'étape comme faite"),
+                                              "Ctrl+Return", self.mark_step_done)
+        steps_table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        steps_table.setAccessibleDescription(self.tr("Entrée : ouvrir le projet. Ctrl+Entrée : marquer l'étape "
+                                                     "comme faite aujourd'hui."))
         self.watcher = ChangeWatcher(ctx, self, WATCHED_CHANGES, self.refresh)
         self.refresh()
 
@@ -242,6 +251,17 @@ class HomeView(QWidget):
 
     def section(self, key: str) -> SectionBox:
         return self.sections[key]
+
+    def mark_step_done(self) -> None:
+        """Mark the overdue step under the cursor done today; the home then refreshes without it."""
+        box = self.sections["overdue_steps"]
+        index = box.table.currentIndex()
+        step = box.model.item(index.row()) if index.isValid() else None
+        if not isinstance(step, StepItem):
+            return
+        step_id, today = step.id, self._ctx.today
+        Op(self, lambda session, actor: steps.mark_step_done(session, actor, step_id, done_on=today, today=today),
+           ctx=self._ctx).run()
 
     # ---- Slots
 
