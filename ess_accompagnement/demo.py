@@ -37,6 +37,7 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import hashlib
 import itertools
 import json
 import logging
@@ -107,7 +108,7 @@ GENERATORS = 2  # processes generating batches while this one writes
 LOAD_CACHE_KIB = 128 * 1024  # SQLite page cache while loading (random primary-key inserts), restored afterwards
 EXPIRY_DAYS = 30  # the default referral expiry (domain.settings): receivers answer before it
 REMINDED_AFTER_DAYS = 21  # an unanswered referral is reminded (« relancée ») once, three weeks after it was sent
-TABLE_ORDER = ("person", "project", "project_member", "phase_change", "appointment", "next_step", "referral",
+TABLE_ORDER = ("person", "project", "project_member", "phase_change", "status_change", "appointment", "next_step", "referral",
                "financing", "note")
 
 # ---- Word lists (generated combinations only: no real person's data) -----------------------------
@@ -767,6 +768,13 @@ class Draw:
         return uuid.UUID(int=millis << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | rand & (1 << 62) - 1)
 
 
+def _derived_id(base: uuid.UUID, when: dt.datetime, salt: bytes) -> uuid.UUID:
+    """A UUIDv7-shaped id for ``when`` whose 74 other bits come from ``base`` and ``salt`` (no random draw)."""
+    millis = int(when.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
+    rand = int.from_bytes(hashlib.sha256(base.bytes + salt).digest()[:10], "big") >> 6
+    return uuid.UUID(int=millis << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | rand & (1 << 62) - 1)
+
+
 def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """A time of day in France, as an aware UTC datetime (daytime hours: DST changes happen at night)."""
     midnight = _MIDNIGHTS.get(day)
@@ -1025,6 +1033,7 @@ class _ProjectMaker:
         self._project()
         self._holders()
         self._phase_changes()
+        self._status_changes()
         self._appointments()
         for step in self.scenario.steps:
             if self.draw.chance(step.chance):
@@ -1098,6 +1107,19 @@ class _ProjectMaker:
                                                         "Décision du comité de suivi."))
             self.rows["phase_change"].append({**self.base(draw.id(at), at), "project_id": self.id, "phase": phase,
                                               "effective_date": day, "reason": reason, "advisor_id": self.advisor})
+
+    def _status_changes(self) -> None:
+        """The dated history of a status other than « actif »: one change, from « actif », when the activity
+        started (the project left émergence) or when the accompaniment stopped. No random draw, so the rows
+        of every other table stay those of the same seed."""
+        if self.status is ProjectStatus.ACTIF:
+            return
+        started = next((day for phase, day in self.phases.steps if phase is not P.EMERGENCE), self.day)
+        day = started if self.status is ProjectStatus.ACTIVITE_DEMARREE else self.end
+        at = _local(day, 17)
+        self.rows["status_change"].append({
+            **self.base(_derived_id(self.id, at, b"status"), at), "project_id": self.id, "status": self.status,
+            "previous_status": ProjectStatus.ACTIF, "effective_date": day, "reason": None, "advisor_id": self.advisor})
 
     # -- the project and its holders
 

@@ -286,6 +286,26 @@ class NextStep(Synced, Base):
     advisor_id: Mapped[uuid.UUID | None] = mapped_column(_fk("advisor.id"))
 
 
+class StatusChange(Synced, Base):
+    """One dated change of a project's status (``projects.set_status``): the status before and after.
+
+    ``project.status`` stays the current value; this history tells the status **as of** a past date (the
+    ``previous_status`` of the first change after it), for the indicators. A status changed otherwise (a plain
+    edit, an import) leaves no row: the history is what advisors dated.
+    """
+
+    __tablename__ = "status_change"
+    __table_args__ = (Index("ix_status_change_project_date", "project_id", "effective_date", "deleted_at"),)
+
+    project_id: Mapped[uuid.UUID] = mapped_column(_fk("project.id"))
+    status: Mapped[codes.ProjectStatus] = mapped_column(_enum(codes.ProjectStatus, "project_status"))
+    previous_status: Mapped[codes.ProjectStatus | None] = mapped_column(
+        _enum(codes.ProjectStatus, "previous_project_status"))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    advisor_id: Mapped[uuid.UUID | None] = mapped_column(_fk("advisor.id"))
+
+
 # ---- Referrals and financing --------------------------------------------------------------------
 
 
@@ -416,6 +436,7 @@ SYNCED_MODELS: tuple[type[Base], ...] = (
     Project,
     ProjectMember,
     PhaseChange,
+    StatusChange,
     Permanence,
     Appointment,
     NextStep,

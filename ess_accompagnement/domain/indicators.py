@@ -22,8 +22,11 @@ Projects accompanied (``projets_accompagnes``): the distinct projects some struc
 ``structure`` filter, if given) worked on in the period, broken down by:
 - ``phase``: the phase **as of** ``end`` (latest phase change dated on or before ``end``; « sans
   phase » when none is);
-- ``statut``, ``forme``, ``secteur``: the project's current values (the model keeps no dated history
-  of them, so a past period shows today's status, legal form and sector);
+- ``statut``: the status **as of** ``end``: the current one, unless a dated status change
+  (``status_change``, written by ``projects.set_status``) came after ``end``, in which case the status before
+  the first of those. A status changed without a date (a plain edit, an import) reads as it is today;
+- ``forme``, ``secteur``: the project's current values (the model keeps no dated history of them, so a past
+  period shows today's legal form and sector);
 - ``departement``, ``epci``: those of the project's commune; ``territoire``: « rurale » when the
   commune has fewer than 2 000 inhabitants, « urbaine » otherwise. This population threshold stands
   in for INSEE's grille communale de densité, which the commune table does not carry yet and which
@@ -39,8 +42,8 @@ and per dispositif: a project *entered* a structure's parcours in the period whe
 accepted referral to that structure, or its first phase change recorded by it, falls in the period
 (not before); it entered a dispositif when its first accepted referral to the dispositif, or its
 first financing line of the dispositif granted, falls in the period. Among them, *started* are the
-projects whose status is « activité démarrée » (current value, undated) or one of whose referrals
-was closed with the outcome « activité démarrée » on or before ``end``.
+projects whose status as of ``end`` is « activité démarrée » or one of whose referrals was closed with the
+outcome « activité démarrée » on or before ``end``.
 
 Referrals, per structure: sent (proposed in the period, for the sender), received (proposed in the
 period, for the receiver), accepted and refused (answered in the period, for the receiver; refusals

@@ -100,9 +100,19 @@ _ACTIVITY_INSERTS = (
 _STARTED_BY_REFERRAL = f"""SELECT r.project_id FROM referral r WHERE r.deleted_at IS NULL
     AND r.outcome = '{ReferralOutcome.ACTIVITE_DEMARREE.value}' AND r.closed_on <= :end"""
 
+# The status as of :end: the current one, unless a dated status change (status_change) came after :end; then
+# the status before the first of those. project_state.status_since (the latest change's date) spares the
+# lookup to every project whose status has not changed since :end.
+_STATUS_AS_OF = """CASE WHEN ps.status_since IS NULL OR ps.status_since <= :end THEN ps.status ELSE
+        coalesce((SELECT sc.previous_status FROM status_change sc
+                  WHERE sc.project_id = ps.project_id AND sc.deleted_at IS NULL AND sc.effective_date > :end
+                  ORDER BY sc.effective_date, sc.created_at, sc.id LIMIT 1), ps.status) END"""
+_STARTED_AS_OF = f"({_STATUS_AS_OF}) = '{ProjectStatus.ACTIVITE_DEMARREE.value}'"
+
 # The phase as of :end: the current one (derived project_state) when it started on or before :end,
-# else the latest phase change dated on or before :end (same order as project_state). Everything else is
-# the copy project_state keeps of the project and its commune: one narrow row per project.
+# else the latest phase change dated on or before :end (same order as project_state). The status as of :end
+# too (above). Everything else is the copy project_state keeps of the project and its commune: one narrow row
+# per project.
 _PROJECTS_TABLE = """CREATE TEMP TABLE _ind_projects (project_id CHAR(32) PRIMARY KEY, phase, status, legal_form,
     sector, departement, epci, territory, jobs_created, jobs_maintained, started)"""
 _PROJECTS_INSERT = f"""INSERT INTO _ind_projects
@@ -111,12 +121,12 @@ SELECT ps.project_id,
         coalesce((SELECT pc.phase FROM phase_change pc
                   WHERE pc.project_id = ps.project_id AND pc.deleted_at IS NULL AND pc.effective_date <= :end
                   ORDER BY pc.effective_date DESC, pc.created_at DESC, pc.id DESC LIMIT 1), '{UNKNOWN}') END,
-    ps.status, ps.legal_form, coalesce(ps.sector, '{UNKNOWN}'),
+    {_STATUS_AS_OF}, ps.legal_form, coalesce(ps.sector, '{UNKNOWN}'),
     coalesce(ps.departement, '{UNKNOWN}'), coalesce(ps.epci_siren, '{UNKNOWN}'),
     CASE WHEN ps.commune_population IS NULL THEN '{UNKNOWN}'
          WHEN ps.commune_population < {RURAL_POPULATION} THEN 'rurale' ELSE 'urbaine' END,
     ps.jobs_created, ps.jobs_maintained,
-    ps.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}' OR {{started}}
+    {_STARTED_AS_OF} OR {{started}}
 FROM (SELECT DISTINCT project_id FROM _ind_activity) a
 JOIN project_state ps ON ps.project_id = a.project_id AND ps.live = 1"""
 
@@ -158,8 +168,8 @@ WHERE NOT EXISTS (SELECT 1 FROM referral r WHERE r.project_id = c.project_id AND
 AND NOT EXISTS (SELECT 1 FROM financing f WHERE f.project_id = c.project_id AND f.dispositif_id = c.ref_id
     AND f.deleted_at IS NULL AND f.decided_on < :start AND f.status IN {_GRANTED})"""
 
-_STARTED = f"""(EXISTS (SELECT 1 FROM project p WHERE p.id = e.project_id
-        AND p.status = '{ProjectStatus.ACTIVITE_DEMARREE.value}') OR e.project_id IN ({_STARTED_BY_REFERRAL}))"""
+_STARTED = f"""(EXISTS (SELECT 1 FROM project_state ps WHERE ps.project_id = e.project_id
+        AND {_STARTED_AS_OF}) OR e.project_id IN ({_STARTED_BY_REFERRAL}))"""
 
 # « started » was computed for the projects accompanied; an entered project is one of them but for odd data
 _PIPELINE_ROWS = f"""SELECT ref_id, count(*), group_concat(project_id), sum(started),

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ess_accompagnement.domain import validation
@@ -22,6 +22,7 @@ from ess_accompagnement.domain.entities import (
     PhaseChange,
     Project,
     ProjectMember,
+    StatusChange,
     Structure,
 )
 from ess_accompagnement.domain.errors import NotFoundError, RuleError, ValidationError
@@ -262,8 +263,9 @@ def set_status(session: Session, actor: Actor, project_id: uuid.UUID, status: Pr
                reason: str | None, today: dt.date) -> Changes:
     """Change the project's status (close it, put it on hold, reopen it).
 
-    The project has no status history of its own: the change is traced by a note dated ``date``
-    (« Statut : actif → abandonné ») holding the reason, so it appears in the project's timeline.
+    The change is dated: a ``StatusChange`` row keeps the status before and after (the indicators read the
+    status as of a past date from it), and a note dated ``date`` (« Statut : actif → abandonné ») holding the
+    reason shows it in the project's timeline. A change is never dated before the previous one.
     """
     actor.require_writer()
     project = get_led_project(session, actor, project_id)
@@ -271,12 +273,20 @@ def set_status(session: Session, actor: Actor, project_id: uuid.UUID, status: Pr
         raise RuleError(f"Le projet est déjà « {status.label} ».", field="status")
     if date > today:
         raise RuleError("Date du changement de statut : elle ne peut pas être dans le futur.", field="date")
+    latest = session.execute(select(func.max(StatusChange.effective_date)).where(
+        StatusChange.project_id == project.id, StatusChange.deleted_at.is_(None))).scalar_one()
+    if latest is not None and date < latest:
+        raise RuleError(f"Date du changement de statut : elle précède le changement précédent, du "
+                        f"{validation.format_date(latest)}.", field="date")
     text = validation.optional_text(reason, "reason", "Raison", max_length=5000)
     if status in REASON_REQUIRED and text is None:
         raise ValidationError(f"Raison : indiquez pourquoi le projet passe « {status.label} ».", field="reason")
     trace = f"Statut : {project.status.label} → {status.label}." + (f" {text}" if text else "")
     session.add(Note(project_id=project.id, advisor_id=actor.advisor_id, written_on=date, text=trace,
                      owner_structure_id=actor.structure_id))
+    session.add(StatusChange(project_id=project.id, status=status, previous_status=project.status,
+                             effective_date=date, reason=text, advisor_id=actor.advisor_id,
+                             owner_structure_id=actor.structure_id))
     project.status = status
     session.flush()
     return Changes(projects=True, notes=True)

@@ -20,7 +20,9 @@ ignore them, see migrations/env.py.) A bulk load may drop the triggers, insert, 
   not activity), and copies of the project's sort key, status, lead structure and advisor, commune,
   département and EPCI, with indexes that serve the list's filters in title order; also of its legal
   form, sector, jobs (raw ``Cents``) and its commune's population, so that a year of indicators reads
-  one narrow row per project instead of the project's and the commune's.
+  one narrow row per project instead of the project's and the commune's; and ``status_since``, the date of
+  its latest dated status change (``status_change``), so that only the projects whose status changed after a
+  period's end look up their status as of then.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from sqlalchemy import (
 
 logger = logging.getLogger(__name__)
 
-DERIVED_VERSION = "5"
+DERIVED_VERSION = "6"
 _VERSION_KEY = "derived_version"
 DERIVED_TABLES = ("search_key", "search_fts", "search_org", "project_state")
 
@@ -71,7 +73,7 @@ project_state = Table(
     Column("status", String(32)), Column("lead_structure_id", Uuid), Column("lead_advisor_id", Uuid),
     Column("commune_code", String(5)), Column("departement", String(3)), Column("epci_siren", String(9)),
     Column("legal_form", String(32)), Column("sector", String(32)), Column("jobs_created", Integer),
-    Column("jobs_maintained", Integer), Column("commune_population", Integer),
+    Column("jobs_maintained", Integer), Column("commune_population", Integer), Column("status_since", Date),
 )
 
 
@@ -161,7 +163,7 @@ def _refresh_state(selector: str) -> str:
     return f"""
     INSERT OR REPLACE INTO project_state(project_id, live, phase, phase_since, last_activity, title_key, status,
         lead_structure_id, lead_advisor_id, commune_code, departement, epci_siren, legal_form, sector,
-        jobs_created, jobs_maintained, commune_population)
+        jobs_created, jobs_maintained, commune_population, status_since)
     SELECT p.id, p.deleted_at IS NULL,
         (SELECT pc.phase {_LATEST_PHASE}),
         (SELECT pc.effective_date {_LATEST_PHASE}),
@@ -170,7 +172,8 @@ def _refresh_state(selector: str) -> str:
         (SELECT c.departement FROM commune c WHERE c.code = p.commune_code),
         (SELECT c.epci_siren FROM commune c WHERE c.code = p.commune_code),
         p.legal_form, p.sector, p.jobs_created, p.jobs_maintained,
-        (SELECT c.population FROM commune c WHERE c.code = p.commune_code)
+        (SELECT c.population FROM commune c WHERE c.code = p.commune_code),
+        (SELECT kept.status_since FROM project_state kept WHERE kept.project_id = p.id)
     FROM project p WHERE {selector};
     """
 
@@ -222,7 +225,8 @@ CREATE TABLE project_state (
     sector VARCHAR(32),
     jobs_created INTEGER,
     jobs_maintained INTEGER,
-    commune_population INTEGER
+    commune_population INTEGER,
+    status_since DATE
 );
 CREATE INDEX ix_project_state_title ON project_state (live, title_key, project_id);
 CREATE INDEX ix_project_state_phase ON project_state (live, phase, departement, title_key, project_id);
@@ -281,7 +285,20 @@ def _triggers() -> list[str]:
                      _refresh_state(f"{by_new_project} OR {by_old_project}")),
             _trigger(f"trg_state_{table}_del", "DELETE", table, _refresh_state(by_old_project)),
         ]
+    # status_since is kept by the status_change table's own triggers (refreshing a state keeps it), so that
+    # no other trigger reads status_change: a database taken back below migration 0008 drops them with it.
+    for event, keys in (("INSERT", ("NEW",)), ("UPDATE OF effective_date, deleted_at, project_id", ("NEW", "OLD")),
+                        ("DELETE", ("OLD",))):
+        body = "".join(_status_since(f"{key}.project_id") for key in keys)
+        triggers.append(_trigger(f"trg_state_status_change_{event.split()[0].lower()}", event, "status_change", body))
     return triggers
+
+
+def _status_since(project: str) -> str:
+    return f"""
+    UPDATE project_state SET status_since = (SELECT max(sc.effective_date) FROM status_change sc
+        WHERE sc.project_id = {project} AND sc.deleted_at IS NULL) WHERE project_id = {project};
+    """
 
 
 TRIGGER_NAMES = tuple(sql.split()[2] for sql in _triggers())
@@ -328,7 +345,7 @@ def rebuild(connection: Connection) -> None:
     connection.exec_driver_sql("DELETE FROM search_key")
     connection.exec_driver_sql("DELETE FROM project_state")
     _executescript(connection, _refresh_structures("1") + _refresh_persons("1") + _refresh_projects("1")
-                   + _refresh_state("1"))
+                   + _refresh_state("1") + _status_since("project_state.project_id"))
     connection.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
 

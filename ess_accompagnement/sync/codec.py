@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 FORMAT = 1
-SCHEMA_VER = 6  # (major - 1) * SCHEMA_MAJOR_STEP + last Alembic revision changing synced tables (docs/design/sync.md)
+SCHEMA_VER = 8  # (major - 1) * SCHEMA_MAJOR_STEP + last Alembic revision changing synced tables (docs/design/sync.md)
 SCHEMA_MAJOR_STEP = 1000  # schema 0..999 = major 1, 1000..1999 = major 2, ...: every stamp carries its major
 SCHEMA_MAJOR = SCHEMA_VER // SCHEMA_MAJOR_STEP + 1  # newer majors are parked by apply.py until the app is updated
 

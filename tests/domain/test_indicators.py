@@ -236,6 +236,26 @@ def test_breakdowns_by_project_and_holder(world: World, story: dict[str, uuid.UU
     assert year.figure("emplois_maintenus").value == Decimal("1.00")  # type: ignore[union-attr]
 
 
+def test_status_is_read_as_of_the_end_date(world: World, story: dict[str, uuid.UUID]) -> None:
+    # GIVEN P1's activity started on 01/03/2026 (a dated status change, after 2025)
+    with world.db.transaction() as session:
+        projects.set_status(session, world.camille, story["P1"], ProjectStatus.ACTIVITE_DEMARREE,
+                            date=dt.date(2026, 3, 1), reason=None, today=TODAY)
+    # THEN as of 31/12/2025 P1 was still « actif » (P5's undated status reads as it is today)
+    year = compute(world)
+    assert counts(year, "projets_accompagnes", Dimension.STATUS) == {"actif": 2, "activite_demarree": 1}
+    assert ids(year, "projets_accompagnes.statut", "activite_demarree") == {story["P5"]}
+    # AND it had not started: France Active's line still counts P2 and P5 only
+    lines = {line.bucket: line for line in year.pipeline(Dimension.STRUCTURE)}
+    assert set(lines["fa-cvl"].started.project_ids) == {story["P2"], story["P5"]}
+    # AND P1's work of February 2026 (its phase change) counts it « actif » as of 28/02, started as of 31/03
+    with world.db.read() as session:
+        february = compute_indicators(session, Scope(dt.date(2026, 2, 1), dt.date(2026, 2, 28)))
+        to_march = compute_indicators(session, Scope(dt.date(2026, 2, 1), dt.date(2026, 3, 31)))
+    assert counts(february, "projets_accompagnes", Dimension.STATUS) == {"actif": 1}
+    assert counts(to_march, "projets_accompagnes", Dimension.STATUS) == {"activite_demarree": 1}
+
+
 def test_pipeline_line(world: World, story: dict[str, uuid.UUID]) -> None:
     year = compute(world)
     lines = {line.bucket: line for line in year.pipeline(Dimension.STRUCTURE)}

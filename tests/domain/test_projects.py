@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ess_accompagnement.domain import projects
 from ess_accompagnement.domain.codes import Prescripteur, ProjectStatus
-from ess_accompagnement.domain.entities import Note, Project
+from ess_accompagnement.domain.entities import Note, Project, StatusChange
 from ess_accompagnement.domain.errors import RuleError, UserFacingError
 from tests.worlds import TODAY, World
 
@@ -27,6 +27,31 @@ def test_close_a_project_with_a_reason(world: World) -> None:
         note = session.scalars(select(Note)).one()
     assert project.status is ProjectStatus.ABANDONNE and changes.notes
     assert (note.written_on, note.text) == (dt.date(2026, 11, 20), "Statut : actif → abandonné. Le porteur déménage.")
+    # AND the status history keeps the change, dated, with the status before it
+    with world.db.read() as session:
+        change = session.scalars(select(StatusChange)).one()
+    assert (change.project_id, change.previous_status, change.status, change.effective_date, change.reason) == (
+        project_id, ProjectStatus.ACTIF, ProjectStatus.ABANDONNE, dt.date(2026, 11, 20), "Le porteur déménage.")
+    assert change.owner_structure_id == world.urscop
+
+
+def test_a_status_change_is_never_dated_before_the_previous_one(world: World) -> None:
+    project_id = world.new_project()
+    with world.db.transaction() as session:
+        projects.set_status(session, world.camille, project_id, ProjectStatus.EN_VEILLE, date=dt.date(2026, 10, 1),
+                            reason=None, today=TODAY)
+    with pytest.raises(RuleError, match="précède le changement précédent, du 01/10/2026") as caught, \
+            world.db.transaction() as session:
+        projects.set_status(session, world.camille, project_id, ProjectStatus.ACTIF, date=dt.date(2026, 9, 30),
+                            reason=None, today=TODAY)
+    assert caught.value.field == "date"
+    with world.db.transaction() as session:  # the same day is fine (reopened the day it was put on hold)
+        projects.set_status(session, world.camille, project_id, ProjectStatus.ACTIF, date=dt.date(2026, 10, 1),
+                            reason=None, today=TODAY)
+    with world.db.read() as session:
+        history = session.execute(select(StatusChange.previous_status, StatusChange.status)
+                                  .order_by(StatusChange.created_at, StatusChange.id)).all()
+    assert history == [(ProjectStatus.ACTIF, ProjectStatus.EN_VEILLE), (ProjectStatus.EN_VEILLE, ProjectStatus.ACTIF)]
 
 
 @pytest.mark.parametrize(

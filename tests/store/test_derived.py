@@ -10,8 +10,8 @@ from sqlalchemy import select, text, update
 
 from ess_accompagnement.domain import appointments, phases
 from ess_accompagnement.domain.codes import AppointmentMode, AppointmentStatus, LegalForm, Phase, ProjectStatus, Sector
-from ess_accompagnement.domain.entities import Person, Project, ProjectMember, Structure
-from ess_accompagnement.domain.projects import ProjectEdit, edit_project
+from ess_accompagnement.domain.entities import Person, Project, ProjectMember, StatusChange, Structure
+from ess_accompagnement.domain.projects import ProjectEdit, edit_project, set_status
 from ess_accompagnement.domain.queries.projects import ProjectFilter, project_ids
 from ess_accompagnement.domain.queries.search import search
 from ess_accompagnement.store import derived
@@ -146,6 +146,20 @@ def test_project_state_copies_what_the_list_filters_on(world: World) -> None:
         row = session.execute(select(derived.project_state).where(derived.project_state.c.project_id == project)).one()
     assert (row.legal_form, row.sector, row.jobs_created, row.jobs_maintained, row.commune_population) == (
         "scic", "alimentation", 250, None, 1234)
+    # AND the date of its latest dated status change, kept when the project is edited again, and following a
+    # change taken back
+    with world.db.transaction() as session:
+        set_status(session, world.camille, project, ProjectStatus.CLOS, date=dt.date(2026, 10, 1), reason="Fin.",
+                   today=TODAY)
+        edit_project(session, world.camille, project, ProjectEdit(title="Autre titre"))
+    with world.db.read() as session:
+        assert session.execute(select(derived.project_state.c.status_since)
+                               .where(derived.project_state.c.project_id == project)).scalar_one() == dt.date(2026, 10, 1)
+    with world.db.transaction() as session:
+        session.execute(update(StatusChange).values(deleted_at=dt.datetime.now(dt.UTC)))
+    with world.db.read() as session:
+        assert session.execute(select(derived.project_state.c.status_since)
+                               .where(derived.project_state.c.project_id == project)).scalar_one() is None
     # WHEN it is deleted THEN the list no longer shows it
     with world.db.transaction() as session:
         session.get(Project, project).deleted_at = dt.datetime.now(dt.UTC)

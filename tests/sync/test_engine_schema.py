@@ -63,7 +63,8 @@ def downgrade_to_0003(path: Path) -> None:
     raw = sqlite3.connect(path, isolation_level=None)
     try:
         raw.execute("BEGIN IMMEDIATE")
-        for table in sorted(set(capture.synced_tables()) - {V2_TABLE}):
+        present = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table in sorted(set(capture.synced_tables()) & present - {V2_TABLE}):
             columns = tuple(c for c in capture.captured_columns(table) if (table, c) != V2_COLUMN)
             capture.install_table(raw, table, columns)
         raw.execute("COMMIT")

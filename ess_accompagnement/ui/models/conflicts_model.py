@@ -72,6 +72,7 @@ TABLE_LABELS: dict[str, str] = {
     "person": QT_TRANSLATE_NOOP("ConflictsTableModel", "Personne"),
     "project_member": QT_TRANSLATE_NOOP("ConflictsTableModel", "Porteur"),
     "phase_change": QT_TRANSLATE_NOOP("ConflictsTableModel", "Phase"),
+    "status_change": QT_TRANSLATE_NOOP("ConflictsTableModel", "Statut"),
     "appointment": QT_TRANSLATE_NOOP("ConflictsTableModel", "Rendez-vous"),
     "next_step": QT_TRANSLATE_NOOP("ConflictsTableModel", "Prochaine étape"),
     "referral": QT_TRANSLATE_NOOP("ConflictsTableModel", "Orientation"),

@@ -62,6 +62,7 @@ KEEP_BOTH_SEPARATOR = "\n\n— {who}, {date} —\n"
 _TABLE_CHANGES = {
     "project": Changes(projects=True), "person": Changes(persons=True, projects=True),
     "project_member": Changes(persons=True, projects=True), "phase_change": Changes(phases=True, projects=True),
+    "status_change": Changes(projects=True),
     "appointment": Changes(appointments=True), "next_step": Changes(appointments=True, projects=True),
     "referral": Changes(referrals=True), "financing": Changes(financing=True), "note": Changes(notes=True),
     "advisor": Changes(advisors=True),
