@@ -70,10 +70,8 @@ the file through a memory map (``store.db.memory_mapped``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import json
 import logging
 import statistics
@@ -364,7 +362,7 @@ def find_figure(indicators: Indicators, key: str, bucket: str = TOTAL) -> Figure
 def compute_indicators(session: Session, scope: Scope) -> Indicators:
     """Every indicator of ``scope``, as of its end date (temporary tables, dropped before returning)."""
     run = _Run(session, scope)
-    with memory_mapped(session), _collector_paused():
+    with memory_mapped(session):
         try:
             run.prepare()
             figures = [*run.accompanied(), *run.holders(), *run.pipeline(), *run.referrals(), *run.appointments(),
@@ -373,19 +371,6 @@ def compute_indicators(session: Session, scope: Scope) -> Indicators:
             run.drop()
     logger.debug("indicators computed: %d figures", len(figures))
     return Indicators(scope, tuple(figures))
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector: the computation makes hundreds of thousands of rows (tuples), none
-    in a cycle, and the collector would walk them again and again as they pile up (about 4 % of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # ---- Computation ---------------------------------------------------------------------------------
