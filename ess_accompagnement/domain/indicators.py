@@ -134,6 +134,7 @@ logger = logging.getLogger(__name__)
 HOLDER_ROLES = (MemberRole.PORTEUR, MemberRole.CO_PORTEUR)
 TOTAL = "total"
 OUTSIDE_CATALOGUE = "hors_catalogue"
+_CHUNK_ROWS = 512  # rows read at a time by _Run.columns (fewer than a collection's threshold, 700)
 ID_PREFIX = "id:"  # a bucket naming a row without catalogue key: « id:<hex> » (never exported)
 # (code, label, lowest age, highest age), age = end year − birth year
 AGE_BANDS = (
@@ -388,7 +389,7 @@ class _Run:
     params: dict[str, Any] = field(default_factory=dict)
     structures: dict[str, tuple[str, str]] = field(default_factory=dict)  # hex id → (bucket, label)
     dispositifs: dict[str, tuple[str, str]] = field(default_factory=dict)
-    projects: list[tuple[Any, ...]] = field(default_factory=list)  # the rows of _ind_projects, read once
+    projects: list[list[Any]] = field(default_factory=list)  # the columns of _ind_projects, read once
 
     def __post_init__(self) -> None:
         s = self.scope
@@ -407,13 +408,19 @@ class _Run:
     def sql(self, statement: str, **extra: Any) -> Any:
         return self.session.execute(text(statement), {**self.params, **extra})
 
-    def rows(self, statement: str) -> list[tuple[Any, ...]]:
-        """The rows of a query as the driver's plain tuples (many rows: SQLAlchemy's rows cost more)."""
+    def columns(self, statement: str, width: int) -> list[list[Any]]:
+        """The rows of a query as ``width`` column lists, read by chunks: each chunk's row tuples die as soon as
+        they are copied, instead of piling up for Python's cycle collector to walk again and again."""
+        columns: list[list[Any]] = [[] for _ in range(width)]
         cursor = self.session.connection().connection.cursor()
         try:
-            return list(cursor.execute(statement, self.params).fetchall())
+            cursor.execute(statement, self.params)
+            while chunk := cursor.fetchmany(_CHUNK_ROWS):
+                for column, values in zip(columns, zip(*chunk, strict=True), strict=True):
+                    column.extend(values)
         finally:
             cursor.close()
+        return columns
 
     def only(self, column: str, key: str = "structure") -> str:
         """`` AND column = :key`` when that filter is set, else nothing."""
@@ -503,9 +510,9 @@ class _Run:
         Seven GROUP BYs would sort the same rows seven times. Each figure lists its projects from the rows
         read only when asked (``ProjectIds.source``).
         """
-        self.projects = self.rows(f"SELECT project_id, {', '.join(_PROJECT_COLUMNS.values())}, jobs_created, "
-                                  "jobs_maintained FROM _ind_projects")
-        columns = list(zip(*self.projects, strict=True)) or [()] * (len(PROJECT_DIMENSIONS) + 3)
+        columns = self.projects = self.columns(f"SELECT project_id, {', '.join(_PROJECT_COLUMNS.values())}, "
+                                               "jobs_created, jobs_maintained FROM _ind_projects",
+                                               len(PROJECT_DIMENSIONS) + 3)
         for index, dimension in enumerate(PROJECT_DIMENSIONS, start=1):
             counts = sorted(Counter(columns[index]).items(), key=lambda item: (-item[1], item[0] is not None, item[0]))
             rows = [(code, count, _matching(columns[0], columns[index], code)) for code, count in counts]
@@ -552,12 +559,12 @@ class _Run:
         yield from self._answer_delays()
 
     def _answer_delays(self) -> Iterator[Figure]:
-        rows = self.rows(f"SELECT from_id, to_id, project_id, delay FROM _ind_ref WHERE answered_in_period"
-                         f"{self.only('to_id')}")
-        if rows:
-            yield _delay_figure(Dimension.ALL, (TOTAL, "ensemble"), [r[2] for r in rows], [r[3] for r in rows])
+        sources, targets, answered, waited = self.columns(
+            f"SELECT from_id, to_id, project_id, delay FROM _ind_ref WHERE answered_in_period{self.only('to_id')}", 4)
+        if answered:
+            yield _delay_figure(Dimension.ALL, (TOTAL, "ensemble"), answered, waited)
         pairs: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
-        for source, target, project, days in rows:
+        for source, target, project, days in zip(sources, targets, answered, waited, strict=True):
             found = pairs.get((source, target))
             if found is None:
                 pairs[source, target] = ([project], [days])
@@ -598,9 +605,10 @@ class _Run:
     def jobs(self) -> Iterator[Figure]:
         """The ETP recorded on the projects accompanied (read once by ``accompanied``)."""
         for indicator, column in (("emplois_crees", -2), ("emplois_maintenus", -1)):
-            values = [row[column] for row in self.projects if row[column] is not None]
+            values = [value for value in self.projects[column] if value is not None]
             if values:
-                ids = ProjectIds(source=lambda rows=self.projects, c=column: [r[0] for r in rows if r[c] is not None])
+                ids = ProjectIds(source=lambda ids=self.projects[0], col=self.projects[column]: [
+                    i for i, value in zip(ids, col, strict=True) if value is not None])
                 yield Figure(indicator, Dimension.ALL, TOTAL, "ensemble", len(values), ids, _cents(sum(values)))
 
     def financing(self) -> Iterator[Figure]:
