@@ -533,9 +533,9 @@ class _Run:
         rows = self.sql(_HOLDERS_GROUPS.format(age=_age_band_sql(),
                                                roles="', '".join(r.value for r in HOLDER_ROLES))).all()
         # each holder has one gender: the gender breakdown adds up to the total
-        yield from _with_total(list(self.figures("porteurs", Dimension.GENDER, _summed(rows, 0),
+        yield from _with_total(list(self.figures("porteurs", Dimension.GENDER, _regroup(rows, 0, keys=2),
                                                  _LABELLERS[Dimension.GENDER])))
-        yield from self.figures("porteurs", Dimension.AGE, _summed(rows, 1), _LABELLERS[Dimension.AGE])
+        yield from self.figures("porteurs", Dimension.AGE, _regroup(rows, 1, keys=2), _LABELLERS[Dimension.AGE])
 
     def pipeline(self) -> Iterator[Figure]:
         self.sql(_ENTERED_TABLE)
@@ -580,12 +580,12 @@ class _Run:
         rows = self._appointment_groups()
         held = [r for r in rows if r[0] == AppointmentStatus.REALISE.value]
         names = dict(self.sql("SELECT id, name FROM permanence").all())
-        yield from _with_total(list(self.figures("rendez_vous", Dimension.STATUS, _regroup(rows, 0),
+        yield from _with_total(list(self.figures("rendez_vous", Dimension.STATUS, _regroup(rows, 0, keys=3),
                                                  lambda code: _coded(AppointmentStatus, code), _hours)))
-        yield from _with_total(list(self.figures("rendez_vous_realises", Dimension.MODE, _regroup(held, 1),
+        yield from _with_total(list(self.figures("rendez_vous_realises", Dimension.MODE, _regroup(held, 1, keys=3),
                                                  _LABELLERS[Dimension.MODE], _hours)))
         yield from self.figures("rendez_vous_realises", Dimension.PERMANENCE,
-                                _regroup([r for r in held if r[2] is not None], 2),
+                                _regroup([r for r in held if r[2] is not None], 2, keys=3),
                                 lambda hex_id: (f"{ID_PREFIX}{hex_id}", names.get(hex_id, "permanence inconnue")),
                                 _hours)
 
@@ -638,24 +638,17 @@ def _matching(ids: Sequence[str], codes: Sequence[Any], code: Any) -> ProjectIds
     return ProjectIds(source=lambda: [i for i, c in zip(ids, codes, strict=True) if c == code])
 
 
-def _summed(rows: Sequence[Row], column: int) -> list[tuple[Any, int, str]]:
-    """Rows (gender, age, count, packed ids) summed by one of their first two columns, biggest first."""
-    merged: dict[Any, tuple[int, list[str]]] = {}
+def _regroup(rows: Sequence[Row], column: int, keys: int) -> list[tuple[Any, int, str, int]]:
+    """Rows (``keys`` key columns, count, packed ids[, minutes]) summed by key column ``column``, biggest first
+    (then by code, NULL first, as SQL's « ORDER BY count DESC, code »)."""
+    merged: dict[Any, list[Any]] = {}
     for row in rows:
-        count, packed = merged.get(row[column], (0, []))
-        merged[row[column]] = (count + row[2], [*packed, row[3]])
+        total = merged.setdefault(row[column], [0, [], 0])
+        total[0] += row[keys]
+        total[1].append(row[keys + 1])
+        total[2] += (row[keys + 2] or 0) if len(row) > keys + 2 else 0
     ordered = sorted(merged.items(), key=lambda item: (-item[1][0], item[0] is not None, item[0]))
-    return [(code, count, ",".join(packed)) for code, (count, packed) in ordered]
-
-
-def _regroup(rows: Sequence[Row], column: int) -> list[tuple[Any, int, str, int]]:
-    """Rows (… , count, packed ids, minutes) summed by one of their first columns, biggest first."""
-    merged: dict[Any, tuple[int, list[str], int]] = {}
-    for row in rows:
-        count, packed, minutes = merged.get(row[column], (0, [], 0))
-        merged[row[column]] = (count + row[3], [*packed, row[4]], minutes + (row[5] or 0))
-    ordered = sorted(merged.items(), key=lambda item: (-item[1][0], str(item[0])))
-    return [(code, count, ",".join(packed), minutes) for code, (count, packed, minutes) in ordered]
+    return [(code, count, ",".join(packed), value) for code, (count, packed, value) in ordered]
 
 
 def _delay_figure(dimension: Dimension, bucket: tuple[str, str], projects: list[str], delays: list[int]) -> Figure:
