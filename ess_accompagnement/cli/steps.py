@@ -7,7 +7,7 @@ import argparse
 from ess_accompagnement.cli.context import Context, short, step_id
 from ess_accompagnement.cli.output import print_json, print_table
 from ess_accompagnement.domain import steps
-from ess_accompagnement.domain.queries.home import home_data
+from ess_accompagnement.domain.queries.home import overdue_steps
 from ess_accompagnement.domain.validation import format_date, french_date
 
 
@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def cmd_list(ctx: Context) -> int:
     with ctx.db().read() as session:
         actor = ctx.actor(session)
-        section = home_data(session, actor.advisor_id, actor.structure_id, ctx.today).overdue_steps
+        section = overdue_steps(session, actor.advisor_id, ctx.today)
     if ctx.args.json:
         print_json(section.rows)
         return 0

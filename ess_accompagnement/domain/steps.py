@@ -69,7 +69,4 @@ def _own_step(session: Session, actor: Actor, step_id: uuid.UUID) -> NextStep:
 def _set_on(session: Session, step: NextStep) -> dt.date | None:
     """The Paris day of the appointment that set the step (None for a step set outside an appointment)."""
     appointment = session.get(Appointment, step.appointment_id) if step.appointment_id is not None else None
-    if appointment is None:
-        return None
-    starts = appointment.starts_at
-    return (starts if starts.tzinfo else starts.replace(tzinfo=dt.UTC)).astimezone(PARIS).date()
+    return appointment.starts_at.astimezone(PARIS).date() if appointment is not None else None

@@ -112,7 +112,7 @@ def home_data(session: Session, advisor_id: uuid.UUID, structure_id: uuid.UUID, 
                                                       Appointment.starts_at < after,
                                                       Appointment.status != AppointmentStatus.ANNULE]),
         unrecorded=_appointments(session, [mine, planned, Appointment.starts_at < start], newest_first=True),
-        overdue_steps=_overdue_steps(session, advisor_id, today),
+        overdue_steps=overdue_steps(session, advisor_id, today),
         inbox=_referrals(session, Referral.to_structure_id == structure_id, today, incoming=True),
         outbox=_referrals(session, Referral.from_structure_id == structure_id, today, incoming=False),
         quiet_projects=_quiet_projects(session, advisor_id, today),
@@ -163,7 +163,7 @@ def _appointments(session: Session, where: list[ColumnElement[bool]], *,
     return _section(session, query, make)
 
 
-def _overdue_steps(session: Session, advisor_id: uuid.UUID, today: dt.date) -> Section[StepItem]:
+def overdue_steps(session: Session, advisor_id: uuid.UUID, today: dt.date) -> Section[StepItem]:
     """Steps not done by their due date, latest first; a closed or abandoned project's steps no longer wait."""
     query = (
         select(NextStep.id, NextStep.project_id, Project.title, NextStep.text, NextStep.due_date)
