@@ -763,15 +763,17 @@ class Draw:
 
     def id(self, when: dt.datetime) -> uuid.UUID:
         """A UUIDv7-shaped id: ``when`` in Unix milliseconds, the version and variant, 74 seeded bits."""
-        millis = int(when.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
-        rand = self.bits(74)
-        return uuid.UUID(int=millis << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | rand & (1 << 62) - 1)
+        return _uuid7_shaped(when, self.bits(74))
 
 
 def _derived_id(base: uuid.UUID, when: dt.datetime, salt: bytes) -> uuid.UUID:
     """A UUIDv7-shaped id for ``when`` whose 74 other bits come from ``base`` and ``salt`` (no random draw)."""
+    return _uuid7_shaped(when, int.from_bytes(hashlib.sha256(base.bytes + salt).digest()[:10], "big") >> 6)
+
+
+def _uuid7_shaped(when: dt.datetime, rand: int) -> uuid.UUID:
+    """``when`` in Unix milliseconds, the version and variant, and 74 given bits."""
     millis = int(when.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
-    rand = int.from_bytes(hashlib.sha256(base.bytes + salt).digest()[:10], "big") >> 6
     return uuid.UUID(int=millis << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | rand & (1 << 62) - 1)
 
 
