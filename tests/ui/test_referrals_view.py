@@ -131,7 +131,7 @@ def test_remind_records_the_reminder_and_copies_a_french_email(qtbot: QtBot, vie
     assert view.message.text() == ("Relance enregistrée le 15/03/2026 ; texte copié dans le presse-papiers : "
                                    "collez-le dans votre messagerie (Ctrl+V).")
     (index,) = [model.index(r, 0) for r in range(model.rowCount()) if model.index(r, 0).data(IdRole) == referral_id]
-    assert index.siblingAtColumn(reminded_column).data() == "15/03/2026 (2)"
+    assert index.siblingAtColumn(reminded_column).data() == "15/03/2026 (2 relances)"
     assert "Relancée 2 fois" in view.detail.text()
 
 

@@ -17,7 +17,7 @@ from ess_accompagnement.domain.queries.referrals import ReferralRow
 from ess_accompagnement.domain.text import fold
 from ess_accompagnement.ui.labels import capitalised, label
 from ess_accompagnement.ui.models.rows_model import Column, RowsTableModel
-from ess_accompagnement.ui.widgets.french import short_date
+from ess_accompagnement.ui.widgets.french import reminders_text, short_date
 
 NEAR_EXPIRY = QColor("#FCEFC7")
 CLOSED = QColor("#8A8F98")
@@ -47,10 +47,8 @@ def _expiry(row: ReferralRow) -> str:
 
 
 def _reminded(row: ReferralRow) -> str:
-    """« 23/11/2026 (2) »: the last reminder and how many were sent."""
-    if row.reminded_on is None:
-        return _MISSING
-    return f"{short_date(row.reminded_on)} ({row.reminder_count})"
+    """« 23/11/2026 (2 relances) »: the last reminder and how many were sent."""
+    return reminders_text(row.reminded_on, row.reminder_count) or _MISSING
 
 
 _PROJECT = Column[ReferralRow](QT_TRANSLATE_NOOP("ReferralsTableModel", "Projet"), lambda r: r.project_title,

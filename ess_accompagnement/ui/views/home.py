@@ -34,7 +34,8 @@ from ess_accompagnement.ui.models.list_model import RecordsTableModel
 from ess_accompagnement.ui.models.paged import IdRole
 from ess_accompagnement.ui.ops import Op, Query
 from ess_accompagnement.ui.widgets.actions import screen_action
-from ess_accompagnement.ui.widgets.lists import dense_table, long_date, short_date, time_of_day
+from ess_accompagnement.ui.widgets.french import long_date, reminders_text, short_date
+from ess_accompagnement.ui.widgets.lists import dense_table, time_of_day
 from ess_accompagnement.ui.widgets.refresh import ChangeWatcher
 
 logger = logging.getLogger(__name__)
@@ -77,16 +78,8 @@ def step_cells(item: StepItem) -> tuple[str, str, str, str]:
 
 
 def referral_cells(item: ReferralItem) -> tuple[str, str, str, str, str]:
-    return (short_date(item.proposed_on), days_text(item.age_days), reminder_text(item), item.project_title,
-            item.other_structure)
-
-
-def reminder_text(item: ReferralItem) -> str:
-    """« 12/03/2026 », « 19/03/2026 (2 relances) », or nothing when the sender has not reminded."""
-    if item.reminded_on is None:
-        return ""
-    day = short_date(item.reminded_on)
-    return day if item.reminder_count <= 1 else tr("{day} ({n} relances)").format(day=day, n=item.reminder_count)
+    reminded = reminders_text(item.reminded_on, item.reminder_count)
+    return short_date(item.proposed_on), days_text(item.age_days), reminded, item.project_title, item.other_structure
 
 
 def quiet_cells(item: QuietProjectItem) -> tuple[str, str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from PySide6.QtCore import QDate, QLocale, QTime
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QTime
 
 FRENCH = QLocale(QLocale.Language.French, QLocale.Country.France)
 
@@ -26,6 +26,15 @@ def long_date(day: dt.date | None) -> str:
 def short_date(day: dt.date | None) -> str:
     """« 12/03/2026 »."""
     return day.strftime("%d/%m/%Y") if day is not None else ""
+
+
+def reminders_text(day: dt.date | None, count: int | None) -> str:
+    """A referral's last reminder: « 12/03/2026 », « 19/03/2026 (2 relances) », or nothing if never reminded."""
+    if day is None:
+        return ""
+    if (count or 0) <= 1:
+        return short_date(day)
+    return QCoreApplication.translate("French", "{day} ({n} relances)").format(day=short_date(day), n=count)
 
 
 def day_header(day: dt.date) -> str:

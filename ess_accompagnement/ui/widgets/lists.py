@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, QLocale, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 ROW_PADDING = 8
@@ -30,20 +30,6 @@ def dense_table(parent: QWidget, accessible_name: str, *, multi: bool = False) -
     header.setStretchLastSection(True)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     return table
-
-
-def french_locale() -> QLocale:
-    return QLocale(QLocale.Language.French, QLocale.Country.France)
-
-
-def long_date(day: dt.date) -> str:
-    """« mardi 12 mars 2026 »."""
-    return french_locale().toString(QDate(day.year, day.month, day.day), "dddd d MMMM yyyy")
-
-
-def short_date(day: dt.date | None) -> str:
-    """« 12/03/2026 » (empty for None)."""
-    return "" if day is None else day.strftime("%d/%m/%Y")
 
 
 def time_of_day(moment: dt.datetime) -> str:
